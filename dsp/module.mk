@@ -1,0 +1,1 @@
+# dsp/: the signal core over SpanDSP.

@@ -1,0 +1,10 @@
+/* The faxgw CLI's subcommands. Each lives in gateway/cmd_<name>.c and is
+ * listed in faxgw_main.c's table. A command receives argv with argv[0] set
+ * to its own name, parses its own options (and --help), prints what a user
+ * needs, and returns the process exit status (0 ok, 1 failure, 2 usage). */
+#ifndef FAXGW_GATEWAY_COMMANDS_H
+#define FAXGW_GATEWAY_COMMANDS_H
+
+int cmd_line_test(int argc, char **argv);
+
+#endif

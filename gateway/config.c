@@ -1,0 +1,2 @@
+/* placeholder replaced below */
+typedef int config_placeholder;

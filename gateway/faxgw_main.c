@@ -1,0 +1,44 @@
+/* faxgw: the command-line tool. Dispatches to one subcommand. */
+#include <stdio.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "gateway/commands.h"
+
+struct command {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *summary;
+};
+
+static const struct command commands[] = {
+	{"line-test", cmd_line_test, "send a TIFF through the simulated line and report"},
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: faxgw COMMAND [OPTIONS]   (faxgw COMMAND --help for more)\n\n"
+		     "commands:\n");
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+		fprintf(out, "  %-12s %s\n", commands[i].name, commands[i].summary);
+}
+
+int main(int argc, char **argv)
+{
+	log_init("faxgw", true, LOG_LEVEL_INFO);
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+		if (strcmp(argv[1], commands[i].name) == 0)
+			return commands[i].run(argc - 1, argv + 1);
+	fprintf(stderr, "faxgw: unknown command '%s'\n", argv[1]);
+	usage(stderr);
+	return 2;
+}

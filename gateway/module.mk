@@ -1,0 +1,5 @@
+# gateway/: the daemon faxgwd, the CLI faxgw and what they share.
+GATEWAY_SRCS += gateway/config.c
+
+PROGRAMS += faxgw
+PROGRAMS += faxgwd

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs the Debian packages faxgw needs to build, run and test, and only
+# those that are missing. Says what it installs. Fast when all are present.
+set -euo pipefail
+
+packages=(
+  build-essential pkg-config clang libclang-rt-14-dev
+  libspandsp-dev libtiff-dev libtiff-tools libssl-dev libiniparser-dev
+  libcriterion-dev libsqlite3-dev sqlite3 libevent-dev libosip2-dev
+  ghostscript
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+  [[ $status == "install ok installed" ]] || missing+=("$p")
+done
+[[ ${#missing[@]} -eq 0 ]] && exit 0
+
+echo "faxgw: installing missing Debian packages: ${missing[*]}"
+if [[ $(id -u) -eq 0 ]]; then
+  sudo=()
+elif command -v sudo >/dev/null; then
+  sudo=(sudo)
+else
+  echo "faxgw: need root or sudo to install: ${missing[*]}" >&2
+  exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update -q
+"${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"

@@ -1,0 +1,1 @@
+# storage/: vault, catalog, audit log, wipe.

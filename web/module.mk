@@ -1,0 +1,1 @@
+# web/: the HTTPS interface (later issue).
