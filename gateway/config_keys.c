@@ -1,0 +1,45 @@
+/* Every configuration key, declared once: section, name, type, default,
+ * range. config/faxgw.ini documents each of them for the admin. */
+#include "gateway/config_keys.h"
+
+#define DIGITS_PLUS_SPACE "0123456789+ "
+
+const struct config_key config_keys[] = {
+	{"general", "data_dir", CONFIG_STRING, "/var/lib/faxgw", 0, 4095, NULL, NULL,
+	 "folder holding keys, vault, catalog and audit log"},
+	{"general", "log_level", CONFIG_ENUM, "info", 0, 0, "error|warning|info|debug", NULL,
+	 "least important messages logged"},
+	{"general", "user", CONFIG_STRING, "faxgw", 1, 32, NULL,
+	 "abcdefghijklmnopqrstuvwxyz0123456789_-",
+	 "unprivileged account the daemon runs as after binding its ports"},
+
+	{"fax", "local_ident", CONFIG_STRING, "", 0, 20, NULL, DIGITS_PLUS_SPACE,
+	 "our fax number as sent in TSI/CSI (digits, '+' and spaces)"},
+	{"fax", "header_info", CONFIG_STRING, "faxgw", 0, 50, NULL, NULL,
+	 "text printed in the header line of pages we send"},
+	{"fax", "ecm", CONFIG_BOOL, "yes", 0, 0, NULL, NULL,
+	 "use error correction mode when the far end supports it"},
+	{"fax", "modems", CONFIG_LIST, "v17,v29,v27ter", 0, 0, "v17|v29|v27ter", NULL,
+	 "modems offered for image data"},
+
+	{"audit", "clock_jump_seconds", CONFIG_INT, "60", 1, 86400, NULL, NULL,
+	 "wall-clock jump against the monotonic clock that is recorded as an event"},
+	{"audit", "syslog", CONFIG_BOOL, "yes", 0, 0, NULL, NULL,
+	 "copy every audit record to the local syslog (RFC 5424)"},
+	{"audit", "remote_target", CONFIG_STRING, "", 0, 255, NULL,
+	 "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]",
+	 "central syslog collector as host:port, empty for none"},
+	{"audit", "remote_protocol", CONFIG_ENUM, "udp", 0, 0, "udp|tcp", NULL,
+	 "transport to the central collector"},
+
+	{"security", "pin_max_failures", CONFIG_INT, "3", 1, 20, NULL, NULL,
+	 "consecutive wrong mailbox PINs before the mailbox locks"},
+	{"security", "pin_lock_minutes", CONFIG_INT, "15", 1, 1440, NULL, NULL,
+	 "how long a mailbox stays locked"},
+	{"security", "login_max_failures", CONFIG_INT, "3", 1, 20, NULL, NULL,
+	 "consecutive failed logins before the account locks"},
+	{"security", "scrypt_log2_n", CONFIG_INT, "15", 14, 22, NULL, NULL,
+	 "scrypt cost (log2 N) for PIN and password hashing"},
+};
+
+const size_t config_key_count = sizeof config_keys / sizeof config_keys[0];

@@ -1,0 +1,65 @@
+/* common/: error names, bounded strings, number parsing. */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "common/err.h"
+#include "common/str.h"
+
+Test(err, every_code_has_a_name_and_text)
+{
+	for (int code = 0; code > FGW_ERR_LAST; code--) {
+		cr_assert_str_neq(fgw_errname(code), "FGW_ERR_UNKNOWN", "code %d", code);
+		cr_assert_str_neq(fgw_strerror(code), "unknown error", "code %d", code);
+	}
+	cr_assert_str_eq(fgw_errname(FGW_ERR_AUTH), "FGW_ERR_AUTH");
+	cr_assert_str_eq(fgw_errname(5), "FGW_ERR_UNKNOWN");
+	cr_assert_str_eq(fgw_errname(FGW_ERR_LAST), "FGW_ERR_UNKNOWN");
+}
+
+Test(str, copy_truncates_and_says_so)
+{
+	char buf[4];
+
+	cr_assert_eq(str_copy(buf, sizeof buf, "abc"), FGW_OK);
+	cr_assert_str_eq(buf, "abc");
+	cr_assert_eq(str_copy(buf, sizeof buf, "abcd"), FGW_ERR_TOO_LARGE);
+	cr_assert_str_eq(buf, "abc");
+}
+
+Test(str, format_truncation_is_an_error)
+{
+	char buf[6];
+
+	cr_assert_eq(str_format(buf, sizeof buf, "%d", 12345), FGW_OK);
+	cr_assert_eq(str_format(buf, sizeof buf, "%d", 123456), FGW_ERR_TOO_LARGE);
+}
+
+Test(str, integers_are_parsed_whole_and_in_range)
+{
+	long long v = 0;
+
+	cr_assert_eq(str_to_int("42", 0, 100, &v), FGW_OK);
+	cr_assert_eq(v, 42);
+	cr_assert_eq(str_to_int("-1", 0, 100, &v), FGW_ERR_RANGE);
+	cr_assert_eq(str_to_int("101", 0, 100, &v), FGW_ERR_RANGE);
+	cr_assert_eq(str_to_int("4x", 0, 100, &v), FGW_ERR_PARSE);
+	cr_assert_eq(str_to_int("", 0, 100, &v), FGW_ERR_PARSE);
+	cr_assert_eq(str_to_int("99999999999999999999999", 0, 100, &v), FGW_ERR_RANGE);
+}
+
+Test(str, doubles_are_parsed_whole_and_in_range)
+{
+	double v = 0;
+
+	cr_assert_eq(str_to_double("2.5", 0, 10, &v), FGW_OK);
+	cr_assert_float_eq(v, 2.5, 1e-9);
+	cr_assert_eq(str_to_double("nan", 0, 10, &v), FGW_ERR_PARSE);
+	cr_assert_eq(str_to_double("11", 0, 10, &v), FGW_ERR_RANGE);
+	cr_assert_eq(str_to_double("1.0dB", 0, 10, &v), FGW_ERR_PARSE);
+}
+
+Test(str, constant_time_compare)
+{
+	cr_assert(str_equal_ct("secret", "secret", 6));
+	cr_assert_not(str_equal_ct("secret", "secreT", 6));
+}
