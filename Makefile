@@ -25,11 +25,12 @@ endif
 
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
             -Wmissing-prototypes -Wformat=2 -Wvla
+# CFLAGS and LDFLAGS stay the user's (e.g. CFLAGS="-O0 -g"); ours are added.
 CFLAGS   ?= -O2 -g
-CFLAGS   += -std=c11 -D_GNU_SOURCE $(WARN) $(SANFLAGS) -I. -MMD -MP \
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(SANFLAGS) -I. -MMD -MP \
             -fstack-protector-strong -D_FORTIFY_SOURCE=2 \
-            -I/usr/include/iniparser
-LDFLAGS  += $(SANFLAGS)
+            -I/usr/include/iniparser $(CFLAGS)
+ALL_LDFLAGS = $(SANFLAGS) $(LDFLAGS)
 LIBS     := -lspandsp -ltiff -lssl -lcrypto -lsqlite3 -levent -levent_openssl \
             -liniparser -lm
 
@@ -93,23 +94,23 @@ $(MODLIBS): | $(BUILD)/empty.o
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
 	$(if $(Q),@echo "  CC      $<")
-	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 # Programs: gateway/<name>_main.c plus every module library.
 $(BUILD)/faxgw $(BUILD)/faxgwd: $(BUILD)/%: $(BUILD)/gateway/%_main.o $(MODLIBS)
 	$(if $(Q),@echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(MODLIBS) $(LIBS)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(MODLIBS) $(LIBS)
 
 # Tests: one Criterion binary per file under tests/unit and tests/integration.
 $(BUILD)/tests/%: $(BUILD)/tests/%.o $(MODLIBS)
 	$(if $(Q),@echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(MODLIBS) $(LIBS) -lcriterion
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(MODLIBS) $(LIBS) -lcriterion
 
 # Benchmarks are plain programs.
 $(BUILD)/bench/%: $(BUILD)/tests/bench/%.o $(MODLIBS)
 	@mkdir -p $(@D)
 	$(if $(Q),@echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(MODLIBS) $(LIBS)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(MODLIBS) $(LIBS)
 
 run: deps build
 	$(Q)mk/run.sh $(BUILD)
@@ -136,7 +137,7 @@ fuzz-build: $(addprefix $(BUILD)/fuzz/,$(FUZZ_TARGETS))
 $(BUILD)/fuzz/%: $(BUILD)/tests/fuzz/%.o $(MODLIBS)
 	@mkdir -p $(@D)
 	$(if $(Q),@echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -fsanitize=fuzzer -o $@ $< $(MODLIBS) $(LIBS)
+	$(Q)$(CC) $(ALL_LDFLAGS) -fsanitize=fuzzer -o $@ $< $(MODLIBS) $(LIBS)
 
 bench: deps
 	$(Q)$(MAKE) --no-print-directory bench-build BUILD=build-bench CFLAGS="-O2 -g"

@@ -36,6 +36,9 @@ int log_level_parse(const char *name)
 }
 
 static void log_emit(enum log_level level, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
+
+static void log_emit(enum log_level level, const char *fmt, va_list ap)
 {
 	char line[2048];
 	int saved = errno;

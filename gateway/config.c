@@ -335,8 +335,15 @@ static void check_section(struct config_ctx *ctx, struct config *cfg, dictionary
 		free(keys);
 		return;
 	}
-	for (int i = 0; i < n; i++)
-		check_key(ctx, cfg, section, keys[i] + plen, iniparser_getstring(d, keys[i], ""));
+	for (int i = 0; i < n; i++) {
+		const char *value = iniparser_getstring(d, keys[i], NULL);
+		/* A section named "fax:x" shows up as a key of [fax] with no value. */
+		if (value == NULL)
+			ctx_report(ctx, 0, "[%s] %s: no value; write 'key = value' under [%s]",
+				   section, keys[i] + plen, section);
+		else
+			check_key(ctx, cfg, section, keys[i] + plen, value);
+	}
 	free(keys);
 }
 
@@ -364,6 +371,8 @@ static void check_orphans(struct config_ctx *ctx, dictionary *d)
 /* iniparser reports syntax errors through a process-wide printf-like hook
  * with no user pointer; this thread's load in progress receives them. */
 static _Thread_local struct config_ctx *parsing_ctx;
+
+static int iniparser_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 static int iniparser_error(const char *fmt, ...)
 {

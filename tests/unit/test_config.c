@@ -217,3 +217,15 @@ Test(config, control_characters_in_values_are_not_echoed)
 	cr_assert_eq(p.count, 1);
 	cr_assert_null(strchr(p.msg[0], '\x1b'));
 }
+
+Test(config, section_with_colon_is_refused_not_crashed)
+{
+	struct problems p;
+	struct config *cfg = NULL;
+
+	/* Found by fuzz_config: iniparser stores this section as a key of
+	 * [fax] without a value. */
+	cr_assert_eq(load("[fax]\necm = yes\n[fax:ecm]\n", &p, &cfg), FGW_ERR_CONFIG);
+	cr_assert_null(cfg);
+	cr_assert_geq(p.count, 1);
+}
