@@ -17,6 +17,7 @@ SAN      ?= 0
 CC       ?= cc
 TESTDATA ?= $(abspath ../shared/testdata)
 FUZZ_SECONDS ?= 20
+CHECK_FUZZ_SECONDS ?= 5
 
 ifeq ($(SAN),1)
   BUILD  := $(BUILD)-san
@@ -115,10 +116,12 @@ $(BUILD)/bench/%: $(BUILD)/tests/bench/%.o $(MODLIBS)
 run: deps build
 	$(Q)mk/run.sh $(BUILD)
 
-# The whole suite, once plainly and once under the sanitizers.
+# The whole suite, once plainly and once under the sanitizers, then every
+# fuzz target briefly so none of them rots.
 check: deps
 	$(Q)$(MAKE) --no-print-directory check-plain
 	$(Q)$(MAKE) --no-print-directory check-plain SAN=1
+	$(Q)$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(CHECK_FUZZ_SECONDS)
 
 check-plain: build
 	$(Q)FAXGW_TESTDATA=$(TESTDATA) FAXGW_BUILD=$(BUILD) \
