@@ -1,1 +1,3 @@
 # storage/: vault, catalog, audit log, wipe.
+STORAGE_SRCS += storage/keys.c
+STORAGE_SRCS += storage/wipe.c
