@@ -1,3 +1,5 @@
 # storage/: vault, catalog, audit log, wipe.
 STORAGE_SRCS += storage/keys.c
 STORAGE_SRCS += storage/wipe.c
+STORAGE_SRCS += storage/catalog.c
+STORAGE_SRCS += storage/catalog_schema.c

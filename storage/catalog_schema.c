@@ -1,0 +1,101 @@
+/* The catalog's schema, as an ordered list of migrations. Never edit a
+ * step that has shipped: add a new one (ALTER TABLE ..., a data fix-up) and
+ * bump CATALOG_SCHEMA_VERSION. Every table is STRICT and bounds its text
+ * and blobs, so a row the code would refuse cannot be stored by mistake. */
+#include "storage/catalog_schema.h"
+
+#include "storage/catalog.h"
+
+static const char schema_v1[] =
+	"CREATE TABLE mailboxes ("
+	" number TEXT PRIMARY KEY NOT NULL"
+	"  CHECK (length(number) BETWEEN 1 AND 40),"
+	" name TEXT NOT NULL CHECK (length(name) <= 128),"
+	" owner TEXT NOT NULL DEFAULT '' CHECK (length(owner) <= 128),"
+	" pin_verifier BLOB NOT NULL CHECK (length(pin_verifier) <= 256),"
+	" pin_params BLOB NOT NULL CHECK (length(pin_params) <= 128),"
+	" pwd BLOB NOT NULL CHECK (length(pwd) <= 256),"
+	" retention_days INTEGER NOT NULL DEFAULT 0"
+	"  CHECK (retention_days BETWEEN 0 AND 4294967295),"
+	" created_ms INTEGER NOT NULL"
+	") STRICT;"
+	"CREATE TABLE documents ("
+	" id TEXT PRIMARY KEY NOT NULL CHECK (length(id) BETWEEN 1 AND 64),"
+	" direction INTEGER NOT NULL CHECK (direction IN (0, 1)),"
+	/* NULL: the general inbox. RESTRICT: a mailbox cannot vanish while it
+	 * still holds documents (they must be erased, with their keys). */
+	" mailbox TEXT REFERENCES mailboxes(number) ON DELETE RESTRICT,"
+	" pages INTEGER NOT NULL DEFAULT 0 CHECK (pages >= 0),"
+	" remote_number TEXT NOT NULL DEFAULT ''"
+	"  CHECK (length(remote_number) <= 40),"
+	" remote_ident TEXT NOT NULL DEFAULT ''"
+	"  CHECK (length(remote_ident) <= 40),"
+	" sub TEXT NOT NULL DEFAULT '' CHECK (length(sub) <= 40),"
+	" created_ms INTEGER NOT NULL,"
+	" updated_ms INTEGER NOT NULL,"
+	" state INTEGER NOT NULL CHECK (state BETWEEN 0 AND 5),"
+	" blob TEXT NOT NULL CHECK (length(blob) <= 128),"
+	" wrapped_key BLOB NOT NULL CHECK (length(wrapped_key) <= 256),"
+	" key_id TEXT NOT NULL CHECK (length(key_id) <= 64),"
+	" size_bytes INTEGER NOT NULL DEFAULT 0 CHECK (size_bytes >= 0)"
+	") STRICT;"
+	"CREATE INDEX documents_by_mailbox ON documents (mailbox, created_ms);"
+	"CREATE TABLE jobs ("
+	" id TEXT PRIMARY KEY NOT NULL CHECK (length(id) BETWEEN 1 AND 64),"
+	" document TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE,"
+	" destination TEXT NOT NULL CHECK (length(destination) BETWEEN 1 AND 40),"
+	" attempts INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),"
+	" next_try_ms INTEGER NOT NULL DEFAULT 0,"
+	" state TEXT NOT NULL CHECK (length(state) <= 32),"
+	" created_ms INTEGER NOT NULL"
+	") STRICT;"
+	"CREATE INDEX jobs_by_document ON jobs (document);"
+	"CREATE INDEX jobs_by_next_try ON jobs (state, next_try_ms);"
+	"CREATE TABLE users ("
+	" name TEXT PRIMARY KEY NOT NULL CHECK (length(name) BETWEEN 1 AND 128),"
+	" role TEXT NOT NULL CHECK (length(role) <= 32),"
+	" verifier BLOB NOT NULL CHECK (length(verifier) <= 256),"
+	" must_change INTEGER NOT NULL DEFAULT 1 CHECK (must_change IN (0, 1)),"
+	" created_ms INTEGER NOT NULL"
+	") STRICT;"
+	"CREATE TABLE sessions ("
+	" id TEXT PRIMARY KEY NOT NULL CHECK (length(id) BETWEEN 1 AND 64),"
+	" user TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE,"
+	" created_ms INTEGER NOT NULL,"
+	" expires_ms INTEGER NOT NULL"
+	") STRICT;"
+	"CREATE INDEX sessions_by_user ON sessions (user);"
+	"CREATE TABLE lockouts ("
+	" scope TEXT NOT NULL CHECK (length(scope) BETWEEN 1 AND 32),"
+	" key TEXT NOT NULL CHECK (length(key) BETWEEN 1 AND 128),"
+	" failures INTEGER NOT NULL DEFAULT 0 CHECK (failures >= 0),"
+	" locked_until_ms INTEGER NOT NULL DEFAULT 0,"
+	" PRIMARY KEY (scope, key)"
+	") STRICT, WITHOUT ROWID;"
+	"CREATE TABLE devices ("
+	" address TEXT PRIMARY KEY NOT NULL"
+	"  CHECK (length(address) BETWEEN 1 AND 128),"
+	" name TEXT NOT NULL CHECK (length(name) <= 128),"
+	" kind TEXT NOT NULL CHECK (length(kind) <= 32),"
+	" last_seen_ms INTEGER NOT NULL DEFAULT 0"
+	") STRICT;"
+	/* Exactly one row: the audit log's last durable record. */
+	"CREATE TABLE audit_head ("
+	" id INTEGER PRIMARY KEY CHECK (id = 1),"
+	" seq INTEGER NOT NULL CHECK (seq >= 0),"
+	" mac BLOB NOT NULL CHECK (length(mac) = 32)"
+	") STRICT;"
+	"INSERT INTO audit_head (id, seq, mac) VALUES (1, 0, zeroblob(32));";
+
+static const struct catalog_migration migrations[] = {
+	{ 1, schema_v1 },
+};
+
+_Static_assert(sizeof migrations / sizeof migrations[0] == CATALOG_SCHEMA_VERSION,
+	       "one migration step per schema version");
+
+const struct catalog_migration *catalog_migrations(size_t *count)
+{
+	*count = sizeof migrations / sizeof migrations[0];
+	return migrations;
+}
