@@ -1,1 +1,4 @@
 # dsp/: the signal core over SpanDSP.
+DSP_SRCS += dsp/fax.c
+DSP_SRCS += dsp/g711.c
+DSP_SRCS += dsp/noise.c

@@ -4,3 +4,7 @@ GATEWAY_SRCS += gateway/config_keys.c
 
 PROGRAMS += faxgw
 PROGRAMS += faxgwd
+GATEWAY_SRCS += gateway/line.c
+GATEWAY_SRCS += gateway/line_loopback.c
+GATEWAY_SRCS += gateway/line_pump.c
+GATEWAY_SRCS += gateway/cmd_line_test.c
