@@ -3,3 +3,5 @@ STORAGE_SRCS += storage/keys.c
 STORAGE_SRCS += storage/wipe.c
 STORAGE_SRCS += storage/catalog.c
 STORAGE_SRCS += storage/catalog_schema.c
+STORAGE_SRCS += storage/vault.c
+STORAGE_SRCS += storage/memfile.c
