@@ -57,6 +57,7 @@ include dsp/module.mk
 include storage/module.mk
 include gateway/module.mk
 include web/module.mk
+include samples/module.mk
 include tests/module.mk
 
 objs = $(patsubst %.c,$(BUILD)/%.o,$(1))
@@ -72,7 +73,7 @@ all: deps build
 deps:
 	$(Q)mk/deps.sh
 
-build: $(addprefix $(BUILD)/,$(PROGRAMS)) $(addprefix $(BUILD)/,$(UNIT_TESTS))
+build: $(addprefix $(BUILD)/,$(PROGRAMS)) $(addprefix $(BUILD)/,$(UNIT_TESTS)) $(SAMPLES)
 
 $(BUILD)/libcommon.a:  $(call objs,$(COMMON_SRCS))
 $(BUILD)/libdsp.a:     $(call objs,$(DSP_SRCS))

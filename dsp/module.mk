@@ -1,4 +1,5 @@
 # dsp/: the signal core over SpanDSP.
+DSP_SRCS += dsp/tiffdoc.c
 DSP_SRCS += dsp/fax.c
 DSP_SRCS += dsp/g711.c
 DSP_SRCS += dsp/noise.c
