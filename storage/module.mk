@@ -5,3 +5,7 @@ STORAGE_SRCS += storage/catalog.c
 STORAGE_SRCS += storage/catalog_schema.c
 STORAGE_SRCS += storage/vault.c
 STORAGE_SRCS += storage/memfile.c
+STORAGE_SRCS += storage/audit.c
+STORAGE_SRCS += storage/audit_format.c
+STORAGE_SRCS += storage/audit_verify.c
+STORAGE_SRCS += storage/audit_syslog.c
