@@ -152,6 +152,11 @@ static int classify(struct verifier *v, enum line_check rc, const struct line_in
 			    "where %llu was expected; record %llu comes later",
 			    (unsigned long long)line, (unsigned long long)li->seq,
 			    (unsigned long long)v->expect, (unsigned long long)v->expect);
+	if (li->seq == v->expect + 1)
+		return fail(v, AUDIT_PROBLEM_DELETED, "line %llu holds record %llu where "
+			    "%llu was expected: record %llu is missing",
+			    (unsigned long long)line, (unsigned long long)li->seq,
+			    (unsigned long long)v->expect, (unsigned long long)v->expect);
 	if (li->seq > v->expect)
 		return fail(v, AUDIT_PROBLEM_DELETED, "line %llu holds record %llu where "
 			    "%llu was expected: records %llu..%llu are missing",
