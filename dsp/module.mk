@@ -4,3 +4,4 @@ DSP_SRCS += dsp/fax.c
 DSP_SRCS += dsp/g711.c
 DSP_SRCS += dsp/noise.c
 DSP_SRCS += dsp/dtmf.c
+DSP_SRCS += dsp/tones.c
