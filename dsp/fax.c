@@ -121,7 +121,8 @@ static int decide(struct fax_endpoint *ep, const struct fax_phase_b *info)
 	return decision_to_t30(d);
 }
 
-/* SpanDSP calls this when DIS (sender) or DCS (receiver) arrives. The SUB,
+/* SpanDSP calls this when DIS (sender) or DCS (receiver) arrives; fcf has
+ * the X bit set or not depending on who called, so it is masked off. The SUB,
  * SID and PWD frames precede DCS, so they are all known here. */
 static int on_phase_b(t30_state_t *t30, void *user, int fcf)
 {
@@ -136,7 +137,7 @@ static int on_phase_b(t30_state_t *t30, void *user, int fcf)
 		if (ep->opt.events != NULL && ep->opt.events->phase_b != NULL)
 			ep->opt.events->phase_b(ep->opt.user, &info);
 	}
-	if (ep->opt.role != FAX_RECEIVE || fcf != T30_DCS || ep->decided)
+	if (ep->opt.role != FAX_RECEIVE || (fcf & 0xFE) != T30_DCS || ep->decided)
 		return T30_ERR_OK;
 	int code = decide(ep, &info);
 	if (code == T30_ERR_OK)
@@ -258,6 +259,48 @@ static int check_ident(const char *name, const char *value, char dst[static FAX_
 	return 0;
 }
 
+/* Every strip must lie inside the file: a truncated file fails here rather
+ * than halfway through the call. */
+static int check_strips(TIFF *tif, const char *path, int page, uint64_t file_size)
+{
+	uint64_t *offsets = NULL, *counts = NULL;
+	uint32_t strips = TIFFNumberOfStrips(tif);
+
+	if (strips == 0 || TIFFGetField(tif, TIFFTAG_STRIPOFFSETS, &offsets) != 1 ||
+	    TIFFGetField(tif, TIFFTAG_STRIPBYTECOUNTS, &counts) != 1 ||
+	    offsets == NULL || counts == NULL) {
+		log_error("fax: '%s' page %d has no image strips", path, page);
+		return FGW_ERR_TIFF;
+	}
+	for (uint32_t i = 0; i < strips; i++) {
+		if (offsets[i] > file_size || counts[i] > file_size - offsets[i]) {
+			log_error("fax: '%s' page %d is truncated (strip %u ends past the "
+				  "end of the file)", path, page, i);
+			return FGW_ERR_TRUNCATED;
+		}
+	}
+	return 0;
+}
+
+static int check_tx_pages(TIFF *tif, const char *path, uint64_t file_size)
+{
+	int page = 1;
+	int rc;
+
+	do {
+		uint16_t bps = 0;
+		if (TIFFGetFieldDefaulted(tif, TIFFTAG_BITSPERSAMPLE, &bps) != 1 || bps != 1) {
+			log_error("fax: '%s' page %d is not black-and-white (1 bit per pixel)",
+				  path, page);
+			return FGW_ERR_TIFF_UNSUPPORTED;
+		}
+		if ((rc = check_strips(tif, path, page, file_size)) != 0)
+			return rc;
+		page++;
+	} while (TIFFReadDirectory(tif) == 1);
+	return 0;
+}
+
 /* A quick look so a missing or non-TIFF file fails here with a clear code,
  * not later as a T.30 file error. Deep validation is dsp/tiffdoc's job. */
 static int check_tx_file(const char *path)
@@ -277,14 +320,9 @@ static int check_tx_file(const char *path)
 		log_error("fax: '%s' is not a readable TIFF file", path);
 		return FGW_ERR_TIFF;
 	}
-	uint16_t bps = 0;
-	int ok = TIFFGetFieldDefaulted(tif, TIFFTAG_BITSPERSAMPLE, &bps) == 1 && bps == 1;
+	int rc = check_tx_pages(tif, path, (uint64_t)sb.st_size);
 	TIFFClose(tif);
-	if (!ok) {
-		log_error("fax: '%s' is not a black-and-white (1 bit per pixel) TIFF", path);
-		return FGW_ERR_TIFF_UNSUPPORTED;
-	}
-	return 0;
+	return rc;
 }
 
 static int copy_options(struct fax_endpoint *ep, const struct fax_options *o)

@@ -11,7 +11,7 @@ struct dsp_noise {
 
 struct dsp_noise *dsp_noise_new(uint32_t seed, double level_dbm0)
 {
-	if (!(level_dbm0 >= -90.0 && level_dbm0 <= 0.0))
+	if (!(level_dbm0 >= -150.0 && level_dbm0 <= 0.0))
 		return NULL;
 	struct dsp_noise *noise = calloc(1, sizeof *noise);
 	if (noise == NULL)

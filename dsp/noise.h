@@ -13,7 +13,7 @@ struct dsp_noise;
 
 /* Returns a generator of noise at level_dbm0 (e.g. -44 for 30 dB below the
  * fax signal) seeded with seed, or NULL when out of memory or the level is
- * outside [-90, 0]. The caller owns it; free with dsp_noise_free(). */
+ * outside [-150, 0]. The caller owns it; free with dsp_noise_free(). */
 struct dsp_noise *dsp_noise_new(uint32_t seed, double level_dbm0);
 
 /* Adds noise to each of n samples in buf, saturating at the int16 range. */

@@ -22,7 +22,7 @@
 
 struct lt_args {
 	const char *send, *out, *sub, *pwd, *sid;
-	bool t38, ecm, force, trace;
+	bool t38, ecm, force, trace, atten_set;
 	unsigned modems;
 	const char *modem_name;
 	struct line_loopback_options line;
@@ -51,7 +51,9 @@ static void usage(FILE *out)
 		"  --ecm on|off      error correction mode (default on)\n"
 		"  --modem M         v17 (default), v29 or v27ter: fastest modem\n"
 		"  --law alaw|ulaw   pass audio through G.711 companding\n"
-		"  --snr DB          add white noise DB below the fax signal (0..70)\n"
+		"  --snr DB          add white noise DB below the received signal (0..70)\n"
+		"  --atten DB        line loss (0..40; default 10 with --snr, else 0):\n"
+		"                    SpanDSP cannot work with noise above about -48 dBm0\n"
 		"  --loss PCT        T.38: lose PCT%% of datagrams (0..100)\n"
 		"  --seed N          seed for noise and loss (default 1)\n"
 		"  --verbose         SpanDSP protocol trace\n"
@@ -91,6 +93,12 @@ static int parse_option(struct lt_args *a, int c, const char *arg)
 		a->line.noise = true;
 		a->line.snr_db = d;
 		return 0;
+	case 'a':
+		if (str_to_double(arg, 0, 40, &d) != 0)
+			break;
+		a->line.attenuation_db = d;
+		a->atten_set = true;
+		return 0;
 	case 'L':
 		if (str_to_double(arg, 0, 100, &d) != 0)
 			break;
@@ -113,6 +121,7 @@ static const char *option_name(int c)
 	case 'l': return "--law (alaw or ulaw)";
 	case 'n': return "--snr (a number of dB, 0..70)";
 	case 'L': return "--loss (a percentage, 0..100)";
+	case 'a': return "--atten (a number of dB, 0..40)";
 	case 'r': return "--seed (a whole number)";
 	default: return "an option";
 	}
@@ -128,7 +137,8 @@ static int parse_args(struct lt_args *a, int argc, char **argv)
 		{"ecm", required_argument, NULL, 'e'}, {"modem", required_argument, NULL, 'm'},
 		{"snr", required_argument, NULL, 'n'}, {"loss", required_argument, NULL, 'L'},
 		{"law", required_argument, NULL, 'l'}, {"seed", required_argument, NULL, 'r'},
-		{"force", no_argument, NULL, 'f'}, {"verbose", no_argument, NULL, 'v'},
+		{"atten", required_argument, NULL, 'a'}, {"force", no_argument, NULL, 'f'},
+		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
 	};
 	int c;
@@ -155,6 +165,10 @@ static int parse_args(struct lt_args *a, int argc, char **argv)
 				"(see faxgw line-test --help)\n");
 		return 2;
 	}
+	/* A realistic line loss keeps the noise below SpanDSP's carrier
+	 * detectors (see gateway/line.h). */
+	if (a->line.noise && !a->atten_set)
+		a->line.attenuation_db = 10;
 	if (!a->t38 && a->line.loss > 0) {
 		fprintf(stderr, "faxgw line-test: --loss applies to T.38 only; add --t38\n");
 		return 2;
@@ -226,8 +240,8 @@ static void describe_line(const struct lt_args *a)
 		       (unsigned long long)a->line.seed);
 		return;
 	}
-	printf("line: audio, %s, ", a->line.companding ? dsp_g711_law_name(a->line.law)
-							  : "linear");
+	printf("line: audio, %s, %.1f dB loss, ", a->line.companding ?
+	       dsp_g711_law_name(a->line.law) : "linear", a->line.attenuation_db);
 	if (a->line.noise)
 		printf("SNR %.1f dB\n", a->line.snr_db);
 	else

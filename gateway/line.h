@@ -60,8 +60,9 @@ void line_free(struct line *l);
 struct line_loopback_options {
 	bool companding;            /* pass audio through G.711 */
 	enum dsp_g711_law law;
+	double attenuation_db;      /* line loss, 0..40 dB, as on a real line */
 	bool noise;                 /* add white noise ... */
-	double snr_db;              /* ... this far below the fax signal level */
+	double snr_db;              /* ... this far below the received fax signal */
 	double loss;                /* T.38: probability a datagram is lost, 0..1 */
 	double duplicate;           /* T.38: probability of an extra copy */
 	double reorder;             /* T.38: probability it overtakes the one before */
@@ -76,12 +77,20 @@ struct line_loopback_stats {
 	uint64_t samples;           /* audio samples carried */
 };
 
-/* Fills o with a clean line: linear audio, no noise, no loss, seed 1. */
+/* Fills o with a clean line: linear audio, no attenuation, no noise, no
+ * loss, seed 1.
+ *
+ * Noise note: SpanDSP's modems send at -14 dBm0 and keep their carrier
+ * detectors on while the input stays above about -48 dBm0, so continuous
+ * noise louder than that stalls T.30 whatever the SNR. A line with some loss
+ * (attenuation_db 10: signal -24 dBm0, noise at 30 dB SNR -54 dBm0) is both
+ * realistic and usable. */
 void line_loopback_options_init(struct line_loopback_options *o);
 
 /* Makes a pair of joined ends: what a sends, b receives and back. Returns 0
  * with *a and *b (the caller frees both, in any order), FGW_ERR_RANGE for a
- * probability outside 0..1 or an SNR outside 0..70 dB, FGW_ERR_NOMEM. */
+ * probability outside 0..1, an attenuation outside 0..40 dB or an SNR
+ * outside 0..70 dB, FGW_ERR_NOMEM. */
 int line_loopback_new(const struct line_loopback_options *o, struct line **a, struct line **b);
 
 /* Copies the counters of what was sent from end l (a loopback end) to

@@ -8,6 +8,7 @@
  * datagram, each lost or kept on its own; the receiving t38_core drops the
  * extra copies by sequence number. This is simpler than UDPTL's secondary
  * IFP fields but gives the same protection against independent loss. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,6 +39,7 @@ struct direction {
 
 struct loopback {
 	struct line_loopback_options opt;
+	double gain;             /* from attenuation_db */
 	uint64_t rng;
 	struct direction dir[2];
 	int refs;
@@ -85,6 +87,12 @@ static int push_audio(struct direction *d, const int16_t *s, size_t n)
 	return 0;
 }
 
+static void attenuate(int16_t *s, size_t n, double gain)
+{
+	for (size_t i = 0; i < n; i++)
+		s[i] = (int16_t)lrint(s[i] * gain);
+}
+
 static int lb_send_audio(void *impl, const int16_t *samples, size_t n)
 {
 	struct loop_end *e = impl;
@@ -94,6 +102,8 @@ static int lb_send_audio(void *impl, const int16_t *samples, size_t n)
 	while (n > 0) {
 		size_t k = n < CHUNK ? n : CHUNK;
 		memcpy(chunk, samples, k * sizeof chunk[0]);
+		if (e->lb->gain < 1.0)
+			attenuate(chunk, k, e->lb->gain);
 		/* Noise joins on the analog side, before the far end encodes. */
 		if (d->noise != NULL)
 			dsp_noise_add(d->noise, chunk, k);
@@ -229,6 +239,8 @@ static int check_options(const struct line_loopback_options *o)
 		return FGW_ERR_RANGE;
 	if (o->noise && !(o->snr_db >= 0.0 && o->snr_db <= 70.0))
 		return FGW_ERR_RANGE;
+	if (!(o->attenuation_db >= 0.0 && o->attenuation_db <= 40.0))
+		return FGW_ERR_RANGE;
 	return 0;
 }
 
@@ -263,9 +275,11 @@ int line_loopback_new(const struct line_loopback_options *o, struct line **a, st
 	/* A zero state would stay zero forever. */
 	lb->rng = o->seed != 0 ? o->seed : 0x9E3779B97F4A7C15ULL;
 	lb->refs = 1;   /* held until both ends exist */
+	lb->gain = pow(10.0, -o->attenuation_db / 20.0);
 	for (int i = 0; o->noise && i < 2; i++) {
 		uint32_t seed = (uint32_t)(o->seed * 2 + (uint64_t)i + 1);
-		lb->dir[i].noise = dsp_noise_new(seed, DSP_NOISE_SIGNAL_DBM0 - o->snr_db);
+		lb->dir[i].noise = dsp_noise_new(seed, DSP_NOISE_SIGNAL_DBM0 -
+						  o->attenuation_db - o->snr_db);
 		if (lb->dir[i].noise == NULL)
 			goto nomem;
 	}
