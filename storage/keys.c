@@ -23,14 +23,25 @@
 #include "common/str.h"
 
 #define PATH_CAP 4096
-#define WRAP_VERSION 1
-#define WRAP_CLEAR_LEN 52   /* version..nonce: authenticated, not secret */
-#define WRAP_OFF_KEY_ID 8
-#define WRAP_OFF_SALT 24
-#define WRAP_OFF_NONCE 40
-#define WRAP_OFF_CT 52
-#define WRAP_OFF_TAG 84
+/* Wraps and sealed mailbox keys share one layout (116 bytes):
+ *   0 version  1 kind  2..4 scrypt log2 N, r, p (sealed keys)  5..7 zero
+ *   8 key id (wraps) or salt (sealed keys, 16)
+ *   24 public key: ephemeral (mailbox wraps) or the mailbox's (sealed)
+ *   56 nonce (12)  68 sealed secret (32)  100 GCM tag (16)
+ * Bytes 0..67 are clear but authenticated. */
+#define BLOB_VERSION 1
+#define BLOB_LEN 116
+#define KIND_SEALED 3
+#define OFF_KEY_ID 8
+#define OFF_SALT 8
+#define OFF_PUB 24
+#define OFF_NONCE 56
+#define OFF_CT 68
+#define OFF_TAG 100
 #define SALT_LEN 16
+#define MAILBOX_ID_MAX 200
+#define AAD_CAP (OFF_CT + KEYS_DOC_ID_LEN + MAILBOX_ID_MAX)
+_Static_assert(BLOB_LEN == KEYS_WRAP_LEN && BLOB_LEN == KEYS_MAILBOX_SEALED_LEN, "layout");
 #define SCRYPT_MAXMEM (512ull * 1024 * 1024)
 
 struct keys {
@@ -398,6 +409,16 @@ static bool cost_valid(const struct keys_scrypt *c)
 	       c->p <= 4;
 }
 
+static bool pin_valid(const char *pin)
+{
+	return pin != NULL && pin[0] != '\0' && strlen(pin) <= KEYS_PIN_MAX;
+}
+
+static bool mailbox_id_valid(const char *id)
+{
+	return id != NULL && id[0] != '\0' && strlen(id) <= MAILBOX_ID_MAX;
+}
+
 /* scrypt(PIN, salt, cost) -> out. */
 static int scrypt_pin(const char *pin, const uint8_t salt[static SALT_LEN],
 		      const struct keys_scrypt *c, uint8_t out[static KEYS_LEN])
@@ -422,182 +443,361 @@ static int scrypt_pin(const char *pin, const uint8_t salt[static SALT_LEN],
 	return ok ? FGW_OK : FGW_ERR_CRYPTO;
 }
 
-/* The mailbox wrapping key: HKDF over the scrypt of the PIN, salted by a
- * master-key HKDF bound to the mailbox, so it needs both PIN and master. */
-static int mailbox_key(const struct keys *k, const char *mailbox_id, const char *pin,
-		       const uint8_t salt[static SALT_LEN], const struct keys_scrypt *c,
-		       uint8_t out[static KEYS_LEN])
+/* HKDF(master, "mailbox" + id): binds a mailbox's keys to this device. */
+static int mailbox_binding(const struct keys *k, const char *mailbox_id,
+			   uint8_t out[static KEYS_LEN])
 {
-	static const char label[] = "faxgw v1 mailbox ";
-	char info[sizeof label + 256];
-	uint8_t mb[KEYS_LEN], pk[KEYS_LEN];
-	int rc;
+	char info[MAILBOX_ID_MAX + 32];
 
-	if (str_format(info, sizeof info, "%s%s", label, mailbox_id) != FGW_OK)
+	if (str_format(info, sizeof info, "faxgw v1 mailbox %s", mailbox_id) != FGW_OK)
 		return FGW_ERR_INVALID;
-	rc = hkdf(k->master, KEYS_LEN, NULL, 0, info, strlen(info), mb);
+	return hkdf(k->master, KEYS_LEN, NULL, 0, info, strlen(info), out);
+}
+
+/* The key sealing a mailbox's private key: HKDF over scrypt(PIN), salted
+ * with the mailbox binding, so it needs both the PIN and the master key. */
+static int seal_key(const struct keys *k, const char *mailbox_id, const char *pin,
+		    const uint8_t salt[static SALT_LEN], const struct keys_scrypt *c,
+		    uint8_t out[static KEYS_LEN])
+{
+	static const char label[] = "faxgw v1 mailbox seal";
+	uint8_t mb[KEYS_LEN], pk[KEYS_LEN];
+	int rc = mailbox_binding(k, mailbox_id, mb);
+
 	if (rc == FGW_OK)
 		rc = scrypt_pin(pin, salt, c, pk);
 	if (rc == FGW_OK)
-		rc = hkdf(pk, sizeof pk, mb, sizeof mb, "faxgw v1 mailbox wrap", 21, out);
+		rc = hkdf(pk, sizeof pk, mb, sizeof mb, label, sizeof label - 1, out);
 	OPENSSL_cleanse(mb, sizeof mb);
 	OPENSSL_cleanse(pk, sizeof pk);
 	return rc;
 }
 
-/* AAD of a wrap: its clear header, the document id and the mailbox id. */
-static int wrap_aad(const uint8_t *wrap, const uint8_t doc_id[static KEYS_DOC_ID_LEN],
-		    const char *mailbox_id, uint8_t *aad, size_t cap, size_t *len)
+/* AAD: a blob's clear part, then the document id (if any) and mailbox id
+ * (if any), so a wrap or seal cannot be moved to another row. */
+static int make_aad(const uint8_t *blob, const uint8_t *doc_id, const char *mailbox_id,
+		    uint8_t aad[static AAD_CAP], size_t *len)
 {
 	size_t mlen = mailbox_id != NULL ? strlen(mailbox_id) : 0;
 
-	if (WRAP_CLEAR_LEN + KEYS_DOC_ID_LEN + mlen > cap)
+	if (mlen > MAILBOX_ID_MAX)
 		return FGW_ERR_INVALID;
-	memcpy(aad, wrap, WRAP_CLEAR_LEN);
-	memcpy(aad + WRAP_CLEAR_LEN, doc_id, KEYS_DOC_ID_LEN);
-	if (mlen > 0)
-		memcpy(aad + WRAP_CLEAR_LEN + KEYS_DOC_ID_LEN, mailbox_id, mlen);
-	*len = WRAP_CLEAR_LEN + KEYS_DOC_ID_LEN + mlen;
+	memcpy(aad, blob, OFF_CT);
+	*len = OFF_CT;
+	if (doc_id != NULL) {
+		memcpy(aad + *len, doc_id, KEYS_DOC_ID_LEN);
+		*len += KEYS_DOC_ID_LEN;
+	}
+	memcpy(aad + *len, mailbox_id, mlen);
+	*len += mlen;
 	return FGW_OK;
 }
 
-static int seal_wrap(const uint8_t wk[static KEYS_LEN], const char *mailbox_id,
-		     const uint8_t doc_id[static KEYS_DOC_ID_LEN],
-		     const uint8_t key[static KEYS_LEN], uint8_t wrap[static KEYS_WRAP_LEN])
+/* Seals 32 secret bytes into blob (whose clear part is filled in). */
+static int blob_seal(const uint8_t kek[static KEYS_LEN], const uint8_t *doc_id,
+		     const char *mailbox_id, const uint8_t secret[static KEYS_LEN],
+		     uint8_t blob[static BLOB_LEN])
 {
-	uint8_t aad[WRAP_CLEAR_LEN + KEYS_DOC_ID_LEN + 256];
+	uint8_t aad[AAD_CAP];
 	size_t aad_len;
 	int rc;
 
-	if (RAND_bytes(wrap + WRAP_OFF_NONCE, 12) != 1)
+	if (RAND_bytes(blob + OFF_NONCE, 12) != 1)
 		return FGW_ERR_CRYPTO;
-	rc = wrap_aad(wrap, doc_id, mailbox_id, aad, sizeof aad, &aad_len);
-	if (rc != FGW_OK)
+	if ((rc = make_aad(blob, doc_id, mailbox_id, aad, &aad_len)) != FGW_OK)
 		return rc;
-	return keys_gcm_seal(wk, wrap + WRAP_OFF_NONCE, aad, aad_len, key, KEYS_LEN,
-			     wrap + WRAP_OFF_CT, wrap + WRAP_OFF_TAG);
+	return keys_gcm_seal(kek, blob + OFF_NONCE, aad, aad_len, secret, KEYS_LEN,
+			     blob + OFF_CT, blob + OFF_TAG);
 }
 
-static void wrap_header(uint8_t wrap[static KEYS_WRAP_LEN], enum keys_wrap_kind kind,
-			const struct keys_scrypt *c, const uint8_t key_id[static KEYS_KEY_ID_LEN])
+static int blob_open(const uint8_t kek[static KEYS_LEN], const uint8_t *doc_id,
+		     const char *mailbox_id, const uint8_t *blob, uint8_t secret[static KEYS_LEN])
 {
-	memset(wrap, 0, KEYS_WRAP_LEN);
-	wrap[0] = WRAP_VERSION;
-	wrap[1] = (uint8_t)kind;
-	if (c != NULL) {
-		wrap[2] = (uint8_t)c->log2_n;
-		wrap[3] = (uint8_t)c->r;
-		wrap[4] = (uint8_t)c->p;
-	}
-	memcpy(wrap + WRAP_OFF_KEY_ID, key_id, KEYS_KEY_ID_LEN);
-}
+	uint8_t aad[AAD_CAP];
+	size_t aad_len;
+	int rc = make_aad(blob, doc_id, mailbox_id, aad, &aad_len);
 
-int keys_wrap_inbox(const struct keys *k, const uint8_t doc_id[static KEYS_DOC_ID_LEN],
-		    const uint8_t key_id[static KEYS_KEY_ID_LEN], const uint8_t key[static KEYS_LEN],
-		    uint8_t wrap[static KEYS_WRAP_LEN])
-{
-	uint8_t wk[KEYS_LEN];
-	int rc;
-
-	wrap_header(wrap, KEYS_WRAP_INBOX, NULL, key_id);
-	rc = keys_derive(k, KEYS_PURPOSE_VAULT, wk);
 	if (rc == FGW_OK)
-		rc = seal_wrap(wk, NULL, doc_id, key, wrap);
-	OPENSSL_cleanse(wk, sizeof wk);
+		rc = keys_gcm_open(kek, blob + OFF_NONCE, aad, aad_len, blob + OFF_CT, KEYS_LEN,
+				   secret, blob + OFF_TAG);
+	if (rc != FGW_OK)
+		OPENSSL_cleanse(secret, KEYS_LEN);
 	return rc;
 }
 
-static bool pin_valid(const char *pin)
+static void blob_header(uint8_t blob[static BLOB_LEN], uint8_t kind, const struct keys_scrypt *c)
 {
-	return pin != NULL && pin[0] != '\0' && strlen(pin) <= KEYS_PIN_MAX;
+	memset(blob, 0, BLOB_LEN);
+	blob[0] = BLOB_VERSION;
+	blob[1] = kind;
+	if (c != NULL) {
+		blob[2] = (uint8_t)c->log2_n;
+		blob[3] = (uint8_t)c->r;
+		blob[4] = (uint8_t)c->p;
+	}
 }
 
-int keys_wrap_mailbox(const struct keys *k, const char *mailbox_id, const char *pin,
-		      const struct keys_scrypt *cost, const uint8_t doc_id[static KEYS_DOC_ID_LEN],
-		      const uint8_t key_id[static KEYS_KEY_ID_LEN], const uint8_t key[static KEYS_LEN],
-		      uint8_t wrap[static KEYS_WRAP_LEN])
+/* ---- mailbox key pairs -------------------------------------------------- */
+
+static int x25519_raw(EVP_PKEY *pkey, uint8_t *priv, uint8_t pub[static 32])
+{
+	size_t plen = KEYS_LEN, qlen = 32;
+
+	if ((priv != NULL && (EVP_PKEY_get_raw_private_key(pkey, priv, &plen) != 1 ||
+			      plen != KEYS_LEN)) ||
+	    EVP_PKEY_get_raw_public_key(pkey, pub, &qlen) != 1 || qlen != 32)
+		return FGW_ERR_CRYPTO;
+	return FGW_OK;
+}
+
+static int seal_private(const struct keys *k, const char *mailbox_id, const char *pin,
+			const struct keys_scrypt *c, const uint8_t priv[static KEYS_LEN],
+			const uint8_t pub[static 32], uint8_t sealed[static BLOB_LEN])
+{
+	uint8_t kek[KEYS_LEN];
+	int rc;
+
+	blob_header(sealed, KIND_SEALED, c);
+	memcpy(sealed + OFF_PUB, pub, 32);
+	if (RAND_bytes(sealed + OFF_SALT, SALT_LEN) != 1)
+		return FGW_ERR_CRYPTO;
+	rc = seal_key(k, mailbox_id, pin, sealed + OFF_SALT, c, kek);
+	if (rc == FGW_OK)
+		rc = blob_seal(kek, NULL, mailbox_id, priv, sealed);
+	OPENSSL_cleanse(kek, sizeof kek);
+	return rc;
+}
+
+int keys_mailbox_create(const struct keys *k, const char *mailbox_id, const char *pin,
+			const struct keys_scrypt *cost,
+			uint8_t sealed[static KEYS_MAILBOX_SEALED_LEN])
 {
 	struct keys_scrypt c = cost != NULL ? *cost : KEYS_SCRYPT_DEFAULT;
-	uint8_t wk[KEYS_LEN];
+	uint8_t priv[KEYS_LEN], pub[32];
+	EVP_PKEY *pkey;
 	int rc;
 
-	if (!pin_valid(pin) || mailbox_id == NULL || !cost_valid(&c))
+	if (!pin_valid(pin) || !mailbox_id_valid(mailbox_id) || !cost_valid(&c))
 		return FGW_ERR_INVALID;
-	wrap_header(wrap, KEYS_WRAP_MAILBOX, &c, key_id);
-	if (RAND_bytes(wrap + WRAP_OFF_SALT, SALT_LEN) != 1)
+	if ((pkey = EVP_PKEY_Q_keygen(NULL, NULL, "X25519")) == NULL)
 		return FGW_ERR_CRYPTO;
-	rc = mailbox_key(k, mailbox_id, pin, wrap + WRAP_OFF_SALT, &c, wk);
+	rc = x25519_raw(pkey, priv, pub);
+	EVP_PKEY_free(pkey);
 	if (rc == FGW_OK)
-		rc = seal_wrap(wk, mailbox_id, doc_id, key, wrap);
-	OPENSSL_cleanse(wk, sizeof wk);
+		rc = seal_private(k, mailbox_id, pin, &c, priv, pub, sealed);
+	OPENSSL_cleanse(priv, sizeof priv);
 	return rc;
 }
 
-int keys_wrap_info(const uint8_t *wrap, size_t len, enum keys_wrap_kind *kind,
-		   uint8_t key_id[KEYS_KEY_ID_LEN], struct keys_scrypt *cost)
+int keys_mailbox_cost(const uint8_t *sealed, size_t len, struct keys_scrypt *cost)
 {
-	struct keys_scrypt c = {wrap != NULL && len > 4 ? wrap[2] : 0, 0, 0};
+	struct keys_scrypt c;
 
-	if (wrap == NULL || len < 1)
+	if (sealed == NULL || len < 1)
 		return FGW_ERR_PARSE;
-	if (wrap[0] != WRAP_VERSION)
+	if (sealed[0] != BLOB_VERSION)
 		return FGW_ERR_VERSION;
-	if (len != KEYS_WRAP_LEN || (wrap[1] != KEYS_WRAP_INBOX && wrap[1] != KEYS_WRAP_MAILBOX))
+	if (len != BLOB_LEN || sealed[1] != KIND_SEALED)
 		return FGW_ERR_PARSE;
-	c.r = wrap[3];
-	c.p = wrap[4];
-	if (wrap[1] == KEYS_WRAP_MAILBOX && !cost_valid(&c))
+	c = (struct keys_scrypt){sealed[2], sealed[3], sealed[4]};
+	if (!cost_valid(&c))
 		return FGW_ERR_PARSE;
-	if (kind != NULL)
-		*kind = (enum keys_wrap_kind)wrap[1];
-	if (key_id != NULL)
-		memcpy(key_id, wrap + WRAP_OFF_KEY_ID, KEYS_KEY_ID_LEN);
 	if (cost != NULL)
 		*cost = c;
 	return FGW_OK;
 }
 
-static int open_wrap(const uint8_t wk[static KEYS_LEN], const char *mailbox_id,
-		     const uint8_t doc_id[static KEYS_DOC_ID_LEN], const uint8_t *wrap,
-		     uint8_t key[static KEYS_LEN])
+/* Opens a sealed mailbox key with the PIN: the private key into priv. */
+static int unseal_private(const struct keys *k, const char *mailbox_id, const char *pin,
+			  const uint8_t *sealed, size_t len, uint8_t priv[static KEYS_LEN])
 {
-	uint8_t aad[WRAP_CLEAR_LEN + KEYS_DOC_ID_LEN + 256];
-	size_t aad_len;
-	int rc = wrap_aad(wrap, doc_id, mailbox_id, aad, sizeof aad, &aad_len);
+	struct keys_scrypt c;
+	uint8_t kek[KEYS_LEN];
+	int rc = keys_mailbox_cost(sealed, len, &c);
 
 	if (rc != FGW_OK)
 		return rc;
-	rc = keys_gcm_open(wk, wrap + WRAP_OFF_NONCE, aad, aad_len, wrap + WRAP_OFF_CT, KEYS_LEN,
-			   key, wrap + WRAP_OFF_TAG);
+	if (!pin_valid(pin) || !mailbox_id_valid(mailbox_id))
+		return FGW_ERR_INVALID;
+	rc = seal_key(k, mailbox_id, pin, sealed + OFF_SALT, &c, kek);
+	if (rc == FGW_OK)
+		rc = blob_open(kek, NULL, mailbox_id, sealed, priv);
+	OPENSSL_cleanse(kek, sizeof kek);
+	return rc == FGW_ERR_AUTH ? FGW_ERR_BAD_PIN : rc;
+}
+
+int keys_mailbox_check_pin(const struct keys *k, const char *mailbox_id, const char *pin,
+			   const uint8_t *sealed, size_t len)
+{
+	uint8_t priv[KEYS_LEN];
+	int rc = unseal_private(k, mailbox_id, pin, sealed, len, priv);
+
+	OPENSSL_cleanse(priv, sizeof priv);
+	return rc;
+}
+
+int keys_mailbox_reseal(const struct keys *k, const char *mailbox_id, const char *old_pin,
+			const char *new_pin, const struct keys_scrypt *cost,
+			const uint8_t *sealed, size_t len,
+			uint8_t out[static KEYS_MAILBOX_SEALED_LEN])
+{
+	struct keys_scrypt c = cost != NULL ? *cost : KEYS_SCRYPT_DEFAULT;
+	uint8_t priv[KEYS_LEN];
+	int rc;
+
+	if (!pin_valid(new_pin) || !cost_valid(&c))
+		return FGW_ERR_INVALID;
+	rc = unseal_private(k, mailbox_id, old_pin, sealed, len, priv);
+	if (rc == FGW_OK)
+		rc = seal_private(k, mailbox_id, new_pin, &c, priv, sealed + OFF_PUB, out);
+	OPENSSL_cleanse(priv, sizeof priv);
+	return rc;
+}
+
+/* ---- document key wraps ------------------------------------------------- */
+
+int keys_wrap_inbox(const struct keys *k, const uint8_t doc_id[static KEYS_DOC_ID_LEN],
+		    const uint8_t key_id[static KEYS_KEY_ID_LEN], const uint8_t key[static KEYS_LEN],
+		    uint8_t wrap[static KEYS_WRAP_LEN])
+{
+	uint8_t kek[KEYS_LEN];
+	int rc;
+
+	blob_header(wrap, KEYS_WRAP_INBOX, NULL);
+	memcpy(wrap + OFF_KEY_ID, key_id, KEYS_KEY_ID_LEN);
+	rc = keys_derive(k, KEYS_PURPOSE_VAULT, kek);
+	if (rc == FGW_OK)
+		rc = blob_seal(kek, doc_id, NULL, key, wrap);
+	OPENSSL_cleanse(kek, sizeof kek);
+	return rc;
+}
+
+/* X25519(own, peer_pub) -> shared. */
+static int x25519_shared(EVP_PKEY *own, const uint8_t peer_pub[static 32],
+			 uint8_t shared[static KEYS_LEN])
+{
+	EVP_PKEY *peer = EVP_PKEY_new_raw_public_key(EVP_PKEY_X25519, NULL, peer_pub, 32);
+	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new(own, NULL);
+	size_t len = KEYS_LEN;
+	int ok = peer != NULL && ctx != NULL && EVP_PKEY_derive_init(ctx) == 1 &&
+		 EVP_PKEY_derive_set_peer(ctx, peer) == 1 &&
+		 EVP_PKEY_derive(ctx, shared, &len) == 1 && len == KEYS_LEN;
+
+	EVP_PKEY_CTX_free(ctx);
+	EVP_PKEY_free(peer);
+	return ok ? FGW_OK : FGW_ERR_CRYPTO;
+}
+
+/* The document-wrapping key of a mailbox wrap: HKDF over the X25519
+ * secret, salted with the mailbox binding (master key), labelled with
+ * both public keys. */
+static int mailbox_kek(const struct keys *k, const char *mailbox_id,
+		       const uint8_t shared[static KEYS_LEN], const uint8_t eph_pub[static 32],
+		       const uint8_t mbox_pub[static 32], uint8_t kek[static KEYS_LEN])
+{
+	static const char label[] = "faxgw v1 mailbox document wrap";
+	uint8_t info[sizeof label - 1 + 64], mb[KEYS_LEN];
+	int rc = mailbox_binding(k, mailbox_id, mb);
+
+	memcpy(info, label, sizeof label - 1);
+	memcpy(info + sizeof label - 1, eph_pub, 32);
+	memcpy(info + sizeof label - 1 + 32, mbox_pub, 32);
+	if (rc == FGW_OK)
+		rc = hkdf(shared, KEYS_LEN, mb, sizeof mb, info, sizeof info, kek);
+	OPENSSL_cleanse(mb, sizeof mb);
+	return rc;
+}
+
+int keys_wrap_mailbox(const struct keys *k, const char *mailbox_id, const uint8_t *sealed,
+		      size_t sealed_len, const uint8_t doc_id[static KEYS_DOC_ID_LEN],
+		      const uint8_t key_id[static KEYS_KEY_ID_LEN], const uint8_t key[static KEYS_LEN],
+		      uint8_t wrap[static KEYS_WRAP_LEN])
+{
+	uint8_t shared[KEYS_LEN], kek[KEYS_LEN];
+	EVP_PKEY *eph = NULL;
+	int rc = keys_mailbox_cost(sealed, sealed_len, NULL);
+
 	if (rc != FGW_OK)
-		OPENSSL_cleanse(key, KEYS_LEN);
+		return rc;
+	if (!mailbox_id_valid(mailbox_id))
+		return FGW_ERR_INVALID;
+	blob_header(wrap, KEYS_WRAP_MAILBOX, NULL);
+	memcpy(wrap + OFF_KEY_ID, key_id, KEYS_KEY_ID_LEN);
+	if ((eph = EVP_PKEY_Q_keygen(NULL, NULL, "X25519")) == NULL)
+		return FGW_ERR_CRYPTO;
+	rc = x25519_raw(eph, NULL, wrap + OFF_PUB);
+	if (rc == FGW_OK)
+		rc = x25519_shared(eph, sealed + OFF_PUB, shared);
+	EVP_PKEY_free(eph);
+	if (rc == FGW_OK)
+		rc = mailbox_kek(k, mailbox_id, shared, wrap + OFF_PUB, sealed + OFF_PUB, kek);
+	if (rc == FGW_OK)
+		rc = blob_seal(kek, doc_id, mailbox_id, key, wrap);
+	OPENSSL_cleanse(shared, sizeof shared);
+	OPENSSL_cleanse(kek, sizeof kek);
+	return rc;
+}
+
+int keys_wrap_info(const uint8_t *wrap, size_t len, enum keys_wrap_kind *kind,
+		   uint8_t key_id[KEYS_KEY_ID_LEN])
+{
+	if (wrap == NULL || len < 1)
+		return FGW_ERR_PARSE;
+	if (wrap[0] != BLOB_VERSION)
+		return FGW_ERR_VERSION;
+	if (len != KEYS_WRAP_LEN || (wrap[1] != KEYS_WRAP_INBOX && wrap[1] != KEYS_WRAP_MAILBOX))
+		return FGW_ERR_PARSE;
+	if (kind != NULL)
+		*kind = (enum keys_wrap_kind)wrap[1];
+	if (key_id != NULL)
+		memcpy(key_id, wrap + OFF_KEY_ID, KEYS_KEY_ID_LEN);
+	return FGW_OK;
+}
+
+static int unwrap_mailbox(const struct keys *k, const char *mailbox_id, const char *pin,
+			  const uint8_t *sealed, size_t sealed_len,
+			  const uint8_t doc_id[static KEYS_DOC_ID_LEN], const uint8_t *wrap,
+			  uint8_t key[static KEYS_LEN])
+{
+	uint8_t priv[KEYS_LEN], shared[KEYS_LEN], kek[KEYS_LEN];
+	EVP_PKEY *own = NULL;
+	int rc = unseal_private(k, mailbox_id, pin, sealed, sealed_len, priv);
+
+	if (rc == FGW_OK &&
+	    (own = EVP_PKEY_new_raw_private_key(EVP_PKEY_X25519, NULL, priv, KEYS_LEN)) == NULL)
+		rc = FGW_ERR_CRYPTO;
+	OPENSSL_cleanse(priv, sizeof priv);
+	if (rc == FGW_OK)
+		rc = x25519_shared(own, wrap + OFF_PUB, shared);
+	EVP_PKEY_free(own);
+	if (rc == FGW_OK)
+		rc = mailbox_kek(k, mailbox_id, shared, wrap + OFF_PUB, sealed + OFF_PUB, kek);
+	if (rc == FGW_OK)
+		rc = blob_open(kek, doc_id, mailbox_id, wrap, key);
+	OPENSSL_cleanse(shared, sizeof shared);
+	OPENSSL_cleanse(kek, sizeof kek);
 	return rc;
 }
 
 int keys_unwrap(const struct keys *k, const char *mailbox_id, const char *pin,
+		const uint8_t *sealed, size_t sealed_len,
 		const uint8_t doc_id[static KEYS_DOC_ID_LEN], const uint8_t *wrap, size_t len,
 		uint8_t key[static KEYS_LEN])
 {
 	enum keys_wrap_kind kind;
-	struct keys_scrypt c;
-	uint8_t wk[KEYS_LEN];
-	int rc = keys_wrap_info(wrap, len, &kind, NULL, &c);
+	uint8_t kek[KEYS_LEN];
+	int rc = keys_wrap_info(wrap, len, &kind, NULL);
 
-	if (rc != FGW_OK)
-		return rc;
-	if (kind == KEYS_WRAP_INBOX) {
-		rc = keys_derive(k, KEYS_PURPOSE_VAULT, wk);
+	if (rc == FGW_OK && kind == KEYS_WRAP_MAILBOX) {
+		rc = unwrap_mailbox(k, mailbox_id, pin, sealed, sealed_len, doc_id, wrap, key);
+	} else if (rc == FGW_OK) {
+		rc = keys_derive(k, KEYS_PURPOSE_VAULT, kek);
 		if (rc == FGW_OK)
-			rc = open_wrap(wk, NULL, doc_id, wrap, key);
-	} else {
-		if (!pin_valid(pin) || mailbox_id == NULL)
-			return FGW_ERR_INVALID;
-		rc = mailbox_key(k, mailbox_id, pin, wrap + WRAP_OFF_SALT, &c, wk);
-		if (rc == FGW_OK)
-			rc = open_wrap(wk, mailbox_id, doc_id, wrap, key);
-		if (rc == FGW_ERR_AUTH)
-			rc = FGW_ERR_BAD_PIN;
+			rc = blob_open(kek, doc_id, NULL, wrap, key);
+		OPENSSL_cleanse(kek, sizeof kek);
 	}
-	OPENSSL_cleanse(wk, sizeof wk);
+	/* a caller that ignores the code still finds no key bytes */
+	if (rc != FGW_OK)
+		OPENSSL_cleanse(key, KEYS_LEN);
 	return rc;
 }
