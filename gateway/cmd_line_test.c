@@ -143,7 +143,8 @@ static int parse_args(struct lt_args *a, int argc, char **argv)
 	};
 	int c;
 
-	optind = 1;
+	/* 0, not 1: glibc then forgets state left by an earlier parse. */
+	optind = 0;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (c == 'h') {
 			usage(stdout);
