@@ -107,6 +107,9 @@ static int map_rc(struct catalog *cat, int rc)
 	case SQLITE_CONSTRAINT_PRIMARYKEY: case SQLITE_CONSTRAINT_UNIQUE:
 		return FGW_ERR_EXISTS;
 	case SQLITE_CONSTRAINT_FOREIGNKEY:
+	/* ON DELETE RESTRICT reports itself as a trigger constraint; the
+	 * schema has no triggers of its own. */
+	case SQLITE_CONSTRAINT_TRIGGER:
 		return FGW_ERR_DENIED;
 	case SQLITE_CONSTRAINT_CHECK: case SQLITE_CONSTRAINT_NOTNULL:
 	case SQLITE_TOOBIG:
