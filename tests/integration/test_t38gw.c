@@ -17,6 +17,7 @@
 #include "common/err.h"
 #include "common/str.h"
 #include "dsp/t38gw.h"
+#include "dsp/tiffdoc.h"
 
 #define STEP 160                    /* 20 ms at 8 kHz */
 #define MAX_STEPS (50 * 300)        /* 5 minutes of simulated call */
@@ -268,6 +269,42 @@ static void expect_rx_file_pages(int pages)
 	TIFFClose(t);
 }
 
+static int hash_row(void *arg, uint32_t row, const uint8_t *lum, uint32_t w)
+{
+	uint64_t *h = arg;
+
+	(void)row;
+	for (uint32_t x = 0; x < w; x++)
+		*h = (*h ^ (lum[x] < 128)) * 1099511628211ull;
+	return 0;
+}
+
+static uint64_t page_hash(const char *path, unsigned page)
+{
+	struct tiffdoc *d = NULL;
+	uint64_t h = 1469598103934665603ull;
+	char msg[512];
+
+	cr_assert_eq(tiffdoc_open_file(path, NULL, &d, msg, sizeof msg), 0,
+		     "%s", msg);
+	cr_assert_eq(tiffdoc_read_rows(d, page, hash_row, &h, msg, sizeof msg),
+		     0, "%s", msg);
+	tiffdoc_close(d);
+	return h;
+}
+
+/* Every received page is pixel-identical to the page sent. */
+static void expect_same_pages(const char *rel, int pages)
+{
+	char in[PATH_MAX], out[PATH_MAX];
+
+	testdata_path(in, sizeof in, rel);
+	cr_assert_eq(str_format(out, sizeof out, "%s/rx.tif", tmpdir), 0);
+	for (int p = 0; p < pages; p++)
+		cr_assert_eq(page_hash(in, (unsigned)p), page_hash(out, (unsigned)p),
+			     "page %d differs", p + 1);
+}
+
 static void expect_complete(struct call *c, int pages)
 {
 	t30_stats_t st;
@@ -302,6 +339,7 @@ Test(t38gw, audio_fax_reaches_t38_terminal_and_idents_are_seen)
 
 	run_call(c);
 	expect_complete(c, 1);
+	expect_same_pages("tiff/asterisk-testsuite__send.tiff", 1);
 	expect_idents_seen(c);
 	free_call(c);
 }
@@ -313,6 +351,7 @@ Test(t38gw, two_pages_with_ecm)
 
 	run_call(c);
 	expect_complete(c, 2);
+	expect_same_pages("itu/itutests_mmr.tif", 2);
 	expect_idents_seen(c);
 	t38gw_get_stats(c->gw, &gs);
 	cr_assert(gs.ecm);
