@@ -6,5 +6,6 @@
 #define FAXGW_GATEWAY_COMMANDS_H
 
 int cmd_line_test(int argc, char **argv);
+int cmd_log(int argc, char **argv);
 
 #endif

@@ -13,6 +13,7 @@ struct command {
 
 static const struct command commands[] = {
 	{"line-test", cmd_line_test, "send a TIFF through the simulated line and report"},
+	{"log", cmd_log, "show, export (CSV) or verify the audit log"},
 };
 
 static void usage(FILE *out)

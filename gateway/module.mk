@@ -8,3 +8,4 @@ GATEWAY_SRCS += gateway/line.c
 GATEWAY_SRCS += gateway/line_loopback.c
 GATEWAY_SRCS += gateway/line_pump.c
 GATEWAY_SRCS += gateway/cmd_line_test.c
+GATEWAY_SRCS += gateway/cmd_log.c

@@ -113,7 +113,9 @@ struct audit_options {
 /* Opens (creating, mode 0600) the log at path for appending, with key
  * (copied; wiped at close). Verifies the existing file and the catalog's
  * head; repairs a torn tail (see above). opts may be NULL. On
- * FGW_ERR_TAMPERED the problem has been logged with log_error. On success
+ * FGW_ERR_TAMPERED the problem has been logged with log_error;
+ * FGW_ERR_BUSY when another process holds the log open for writing (one
+ * writer per file, enforced with flock). On success
  * *out is owned by the caller: audit_close() it. */
 int audit_open(const char *path, const uint8_t key[static AUDIT_KEY_LEN],
 	       const struct audit_options *opts, struct audit **out);
@@ -239,6 +241,11 @@ struct audit_record {
  * the MAC. Returns 0 or FGW_ERR_PARSE / FGW_ERR_TOO_LARGE. */
 int audit_parse_line(const char *line, size_t len, char *scratch, size_t scratch_len,
 		     struct audit_record *rec);
+
+/* Parses len bytes of s: "YYYY-MM-DD" or "YYYY-MM-DDTHH:MM[:SS[.mmm]]"
+ * with an optional trailing 'Z' (always UTC), into ms since the epoch.
+ * Returns 0 or FGW_ERR_PARSE. */
+int audit_time_parse(const char *s, size_t len, int64_t *ms);
 
 /* Calls fn for each complete line of the file at path, parsed. A line that
  * does not parse stops the walk with FGW_ERR_PARSE (its line number in

@@ -41,9 +41,6 @@ int audit_hex_decode(const char *in, uint8_t out[static AUDIT_MAC_LEN]);
 /* Formats ms since the epoch as YYYY-MM-DDTHH:MM:SS.mmmZ into out (at
  * least AUDIT_TIME_LEN + 1 bytes). Returns 0 or FGW_ERR_RANGE. */
 int audit_time_format(int64_t ms, char *out, size_t size);
-/* Parses "YYYY-MM-DD", "YYYY-MM-DDTHH:MM[:SS[.mmm]]" with an optional
- * trailing 'Z' (always UTC) into ms. Returns 0 or FGW_ERR_PARSE. */
-int audit_time_parse(const char *s, size_t len, int64_t *ms);
 
 /* Serialises a record up to and including its prev field (the bytes the
  * MAC covers) into buf (cap bytes); *len gets the length. Returns 0,
