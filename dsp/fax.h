@@ -140,10 +140,14 @@ struct fax_options {
 void fax_options_init(struct fax_options *o);
 
 /* Creates an endpoint from o (copied; strings too). A sender's file must
- * exist and open as a TIFF with at least one page. Returns 0 and *out (the
+ * exist and open as a bilevel TIFF whose strips all lie inside the file
+ * (a quick check; dsp/tiffdoc.h validates deeply). Returns 0 and *out (the
  * caller owns it; fax_endpoint_free), or FGW_ERR_INVALID (bad option, e.g.
- * an identity over 20 characters or no t38_out for T.38), FGW_ERR_NOT_FOUND
- * or FGW_ERR_TIFF (sender's file), FGW_ERR_NOMEM. */
+ * an identity over 20 characters or no t38_out for T.38), for the sender's
+ * file FGW_ERR_NOT_FOUND, FGW_ERR_IO, FGW_ERR_TIFF (not a TIFF),
+ * FGW_ERR_TIFF_UNSUPPORTED (not 1 bit per pixel) or FGW_ERR_TRUNCATED; or
+ * FGW_ERR_NOMEM. A receiver's file is created only once the call is
+ * accepted, and removed again if the call ends without a page. */
 int fax_endpoint_new(const struct fax_options *o, struct fax_endpoint **out);
 
 /* Frees ep; NULL allowed. A call still running is abandoned without a

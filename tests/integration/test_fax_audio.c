@@ -20,6 +20,7 @@ static void expect_identical(const struct session_cfg *c, int pages)
 	cr_expect_eq(out.rx.stats.pages_rx, pages);
 	cr_expect_eq(out.tx.stats.pages_tx, pages);
 	cr_expect_eq(out.rx_pages, pages, "page events");
+	cr_expect_eq(out.tx_pages, pages, "sender page events");
 	cr_expect_eq(out.tx.stats.ecm, !c->ecm_off);
 	cr_log_info("%s: %.0f s of line time", c->file, out.line_seconds);
 	int diff = tiff_compare(c->file, out.out_path, msg, sizeof msg);
