@@ -9,3 +9,5 @@ STORAGE_SRCS += storage/audit.c
 STORAGE_SRCS += storage/audit_format.c
 STORAGE_SRCS += storage/audit_verify.c
 STORAGE_SRCS += storage/audit_syslog.c
+STORAGE_SRCS += storage/cert.c
+STORAGE_SRCS += storage/store.c
