@@ -214,16 +214,21 @@ static const char *const csv_columns[] = {
 #define CSV_NCOLS (sizeof csv_columns / sizeof csv_columns[0])
 
 /* One CSV cell, RFC 4180 quoted. A leading = + - @ or tab would make a
- * spreadsheet run it as a formula, so such a cell is prefixed with '. */
+ * spreadsheet run it as a formula, so such a cell is prefixed with '.
+ * Control bytes become \xHH (and a backslash \x5c) as in show, so an
+ * export viewed in a terminal cannot carry escape sequences. */
 static void put_csv(FILE *out, const char *s)
 {
 	fputc('"', out);
 	if (strchr("=+-@\t\r", s[0]) != NULL && s[0] != '\0')
 		fputc('\'', out);
-	for (; *s != '\0'; s++) {
-		if (*s == '"')
-			fputc('"', out);
-		fputc(*s, out);
+	for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++) {
+		if (*p < 0x20 || *p == 0x7f || *p == '\\')
+			fprintf(out, "\\x%02x", *p);
+		else if (*p == '"')
+			fputs("\"\"", out);
+		else
+			fputc(*p, out);
 	}
 	fputc('"', out);
 }
