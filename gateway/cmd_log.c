@@ -1,6 +1,7 @@
 /* faxgw log: show, export and verify the audit log of a data directory.
- * show and export only read the file; verify needs the audit key (derived
- * from the device's master key) and the head kept in the catalog. */
+ * All three only read: show and export parse the file; verify also needs
+ * the audit key (derived from the device's master key) and the head kept
+ * in the catalog. They work while faxgwd is running. */
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -15,12 +16,11 @@
 #include "storage/audit.h"
 #include "storage/catalog.h"
 #include "storage/keys.h"
+#include "storage/store.h"
 
-#define DEFAULT_DATA_DIR "/var/lib/faxgw"
-/* File names inside the data directory. TODO(store.h): take these and the
- * key loading below from the data-directory facade once it exists. */
-#define AUDIT_FILE "audit.log"
-#define CATALOG_FILE "catalog.db"
+#define DEFAULT_DATA_DIR STORE_DEFAULT_DIR
+#define AUDIT_FILE STORE_AUDIT_FILE
+#define CATALOG_FILE STORE_CATALOG_FILE
 
 struct log_args {
 	const char *data, *file;
@@ -342,8 +342,10 @@ static int run_export(struct log_args *a)
 
 /* ---- verify ------------------------------------------------------------ */
 
-/* Loads the audit MAC key of the data directory. TODO(store.h): replace by
- * the data-directory facade's loader when storage/store.h exists. */
+/* Loads the audit MAC key of the data directory, as store_open derives
+ * it. Not store_open itself: that opens the log for writing (refused while
+ * faxgwd runs), refuses a tampered log instead of describing it, and
+ * sweeps orphans; verify must only read. */
 static int load_audit_key(const char *dir, uint8_t key[static AUDIT_KEY_LEN])
 {
 	struct keys *k = NULL;
