@@ -137,11 +137,15 @@ static int on_phase_b(t30_state_t *t30, void *user, int fcf)
 		if (ep->opt.events != NULL && ep->opt.events->phase_b != NULL)
 			ep->opt.events->phase_b(ep->opt.user, &info);
 	}
-	if (ep->opt.role != FAX_RECEIVE || (fcf & 0xFE) != T30_DCS || ep->decided)
+	if (ep->opt.role != FAX_RECEIVE || (fcf & 0xFE) != T30_DCS || ep->decided) {
+		explicit_bzero(&info, sizeof info);
 		return T30_ERR_OK;
+	}
 	int code = decide(ep, &info);
 	if (code == T30_ERR_OK)
 		ep->decided = true;
+	/* SID and PWD carry F-code passwords. */
+	explicit_bzero(&info, sizeof info);
 	return code;
 }
 
@@ -473,11 +477,18 @@ void fax_endpoint_free(struct fax_endpoint *ep)
 {
 	if (ep == NULL)
 		return;
+	/* SpanDSP keeps its own copies of what we gave it; blank them. (What it
+	 * received from the far end cannot be reached through its API.) */
+	if (ep->t30 != NULL) {
+		(void)t30_set_tx_sender_ident(ep->t30, "");
+		(void)t30_set_tx_password(ep->t30, "");
+	}
 	/* Freeing the engine closes the TIFF it may still hold open. */
 	if (ep->fax != NULL)
 		fax_free(ep->fax);
 	if (ep->t38 != NULL)
 		t38_terminal_free(ep->t38);
+	explicit_bzero(ep, sizeof *ep);
 	free(ep);
 }
 

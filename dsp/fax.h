@@ -96,7 +96,8 @@ struct fax_result {
 };
 
 /* Callbacks; each may be NULL. user is fax_options.user. Pointers passed
- * in are valid only during the call. */
+ * in are valid only during the call; a struct fax_phase_b is wiped right
+ * after, since sid and pwd hold passwords (never log them). */
 struct fax_events {
 	/* Phase B reached: the far end's identities (both roles). */
 	void (*phase_b)(void *user, const struct fax_phase_b *info);
@@ -132,7 +133,8 @@ struct fax_options {
 	void *t38_user;
 	const struct fax_events *events;
 	void *user;
-	bool trace;               /* SpanDSP protocol trace through log_debug */
+	bool trace;               /* SpanDSP protocol trace through log_debug;
+				     for debugging only: it shows SID/PWD */
 };
 
 /* Fills o with the defaults: send, audio, ECM on, all modems, T.38

@@ -33,6 +33,7 @@ struct lt_seen {
 	struct fax_phase_b rx_info;
 	bool rx_info_set;
 	char tx_remote[FAX_IDENT_MAX + 1];
+	long bad_rows;
 };
 
 static void usage(FILE *out)
@@ -228,7 +229,9 @@ static enum fax_decision accept_all(void *user, const struct fax_phase_b *info)
 
 static void on_rx_page(void *user, const struct fax_page *p)
 {
-	(void)user;
+	struct lt_seen *seen = user;
+
+	seen->bad_rows += p->bad_rows;
 	printf("page %d: %dx%d pels, %.0fx%.0f dpi, %s, %d bytes, %d bad rows\n",
 	       p->number, p->width, p->length, p->x_resolution * 0.0254,
 	       p->y_resolution * 0.0254, p->encoding, p->image_size, p->bad_rows);
@@ -331,6 +334,9 @@ static int run_call(const struct lt_args *a)
 	print_side("sender", tx);
 	print_side("receiver", rx);
 	printf("line time: %.1f s\n", (double)samples / FAX_SAMPLE_RATE);
+	if (seen.bad_rows > 0)
+		printf("warning: %ld rows arrived damaged (T.30 accepts some without ECM)\n",
+		       seen.bad_rows);
 	if (rc == 0)
 		rc = judge(tx, rx);
 out:
