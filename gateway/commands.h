@@ -7,5 +7,8 @@
 
 int cmd_line_test(int argc, char **argv);
 int cmd_log(int argc, char **argv);
+int cmd_init(int argc, char **argv);
+int cmd_wipe(int argc, char **argv);
+int cmd_cert(int argc, char **argv);
 
 #endif

@@ -14,6 +14,9 @@ struct command {
 static const struct command commands[] = {
 	{"line-test", cmd_line_test, "send a TIFF through the simulated line and report"},
 	{"log", cmd_log, "show, export (CSV) or verify the audit log"},
+	{"init", cmd_init, "create a new device: data directory and keys"},
+	{"wipe", cmd_wipe, "erase a document, or the whole device, with a signed certificate"},
+	{"cert", cmd_cert, "verify an erasure certificate (cert verify FILE --pubkey KEY)"},
 };
 
 static void usage(FILE *out)

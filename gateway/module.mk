@@ -9,3 +9,6 @@ GATEWAY_SRCS += gateway/line_loopback.c
 GATEWAY_SRCS += gateway/line_pump.c
 GATEWAY_SRCS += gateway/cmd_line_test.c
 GATEWAY_SRCS += gateway/cmd_log.c
+GATEWAY_SRCS += gateway/cmd_init.c
+GATEWAY_SRCS += gateway/cmd_wipe.c
+GATEWAY_SRCS += gateway/cmd_cert.c
