@@ -47,6 +47,7 @@ DSP_SRCS     :=
 STORAGE_SRCS :=
 GATEWAY_SRCS :=
 WEB_SRCS     :=
+TEST_SUPPORT_SRCS :=
 PROGRAMS     :=
 UNIT_TESTS   :=
 FUZZ_TARGETS :=
@@ -103,10 +104,13 @@ $(BUILD)/faxgw $(BUILD)/faxgwd: $(BUILD)/%: $(BUILD)/gateway/%_main.o $(MODLIBS)
 	$(if $(Q),@echo "  LD      $@")
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(MODLIBS) $(LIBS)
 
-# Tests: one Criterion binary per file under tests/unit and tests/integration.
-$(BUILD)/tests/%: $(BUILD)/tests/%.o $(MODLIBS)
+# Tests: one Criterion binary per file under tests/unit and tests/integration,
+# each linked with the shared helpers of tests/support.
+$(BUILD)/libtestsupport.a: $(call objs,$(TEST_SUPPORT_SRCS)) | $(BUILD)/empty.o
+
+$(BUILD)/tests/%: $(BUILD)/tests/%.o $(BUILD)/libtestsupport.a $(MODLIBS)
 	$(if $(Q),@echo "  LD      $@")
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(MODLIBS) $(LIBS) -lcriterion
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(BUILD)/libtestsupport.a $(MODLIBS) $(LIBS) -lcriterion
 
 # Benchmarks are plain programs.
 $(BUILD)/bench/%: $(BUILD)/tests/bench/%.o $(MODLIBS)

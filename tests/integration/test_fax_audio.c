@@ -2,8 +2,16 @@
  * every page received must equal the page sent, pixel for pixel. A covering
  * set of modem / ECM / G.711 / noise combinations, not the full product. */
 #include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <tiffio.h>
 
-#include "tests/integration/fax_harness.c"
+#include "common/err.h"
+#include "common/str.h"
+
+#include "tests/support/fax_harness.h"
 
 #define ITU_PAGES 8
 

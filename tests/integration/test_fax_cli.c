@@ -1,9 +1,17 @@
 /* faxgw line-test: options, exit codes and what it prints. */
 #include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <tiffio.h>
+
+#include "common/err.h"
+#include "common/str.h"
 #include <criterion/redirect.h>
 
 #include "gateway/commands.h"
-#include "tests/integration/fax_harness.c"
+#include "tests/support/fax_harness.h"
 
 #define ONE_PAGE "tiff/asterisk-testsuite__udptl_1page.tif"
 #define ARGC(v) ((int)(sizeof(v) / sizeof((v)[0])) - 1)

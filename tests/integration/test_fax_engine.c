@@ -1,10 +1,17 @@
 /* Endpoint behaviours beyond a plain call: hanging up, many calls in one
  * process, hostile T.38 input, a disorderly packet network. */
 #include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <tiffio.h>
 
 #include "common/err.h"
+#include "common/str.h"
+
 #include "gateway/line_pump.h"
-#include "tests/integration/fax_harness.c"
+#include "tests/support/fax_harness.h"
 
 #define ONE_PAGE "tiff/asterisk-testsuite__udptl_1page.tif"
 

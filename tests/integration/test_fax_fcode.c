@@ -1,11 +1,18 @@
 /* F-code (T.30 SUB/SID/PWD), the receiver's decision, and bad input to the
  * sender. Real SpanDSP on both ends, over the loopback line. */
 #include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <tiffio.h>
+
+#include "common/err.h"
+#include "common/str.h"
 #include <fcntl.h>
 #include <spandsp.h>
 
-#include "common/err.h"
-#include "tests/integration/fax_harness.c"
+#include "tests/support/fax_harness.h"
 
 #define ONE_PAGE "tiff/asterisk-testsuite__udptl_1page.tif"
 

@@ -2,8 +2,16 @@
  * ends, without loss and with 3% datagram loss (redundancy on, ECM on):
  * every page received must equal the page sent, pixel for pixel. */
 #include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <tiffio.h>
 
-#include "tests/integration/fax_harness.c"
+#include "common/err.h"
+#include "common/str.h"
+
+#include "tests/support/fax_harness.h"
 
 #define ITU_PAGES 8
 

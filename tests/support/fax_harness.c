@@ -12,7 +12,7 @@
 #include "common/err.h"
 #include "common/str.h"
 #include "gateway/line_pump.h"
-#include "tests/integration/fax_harness.h"
+#include "tests/support/fax_harness.h"
 
 const char *testdata(const char *rel)
 {

@@ -1,7 +1,6 @@
 /* Shared by the fax integration tests: run one sender and one receiver over
  * the loopback line, and compare TIFF documents page by page, pixel by
- * pixel. The test binaries are built one file each, so every test file
- * includes fax_harness.c once. */
+ * pixel. Linked into every test binary from libtestsupport.a. */
 #ifndef FAXGW_TESTS_FAX_HARNESS_H
 #define FAXGW_TESTS_FAX_HARNESS_H
 
