@@ -13,16 +13,16 @@ demo() {
   echo
   echo "=== $title"
   echo "\$ faxgw line-test $*"
-  "$build/faxgw" line-test "$@"
+  "$build/faxgw" line-test --force "$@"
 }
 
 demo "audio call, V.17 with ECM, through G.711 u-law" \
-  --send "$sample" --out "$out/received-audio.tif"
+  --send "$sample" --law ulaw --out "$out/received-audio.tif"
 demo "audio call, V.29 without ECM, A-law, 30 dB SNR" \
   --send "$sample" --modem v29 --ecm off --law alaw --snr 30 --out "$out/received-v29.tif"
 demo "T.38 call with 3% packet loss" \
   --send "$sample" --t38 --loss 3 --out "$out/received-t38.tif"
-demo "confidential fax: F-code (SUB) 1234 with password (PWD)" \
-  --send "$sample" --sub 1234 --pwd secret --sid 0312345678 --out "$out/received-fcode.tif"
+demo "confidential fax: F-code 1234 (T.30 SUB) with its password 0000 (T.30 SID)" \
+  --send "$sample" --sub 1234 --sid 0000 --out "$out/received-fcode.tif"
 echo
 echo "Received copies are in ./$out/. See README.md for what comes next."
