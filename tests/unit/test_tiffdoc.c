@@ -64,6 +64,7 @@ struct gen {
 	unsigned pages;
 	bool tiled;
 	unsigned (*pixel)(uint32_t x, uint32_t y, unsigned s);
+	void (*extra)(TIFF *t);      /* more fields, or NULL */
 };
 
 static void set_gen_fields(TIFF *t, const struct gen *g, unsigned page)
@@ -87,6 +88,8 @@ static void set_gen_fields(TIFF *t, const struct gen *g, unsigned page)
 	} else {
 		cr_assert(TIFFSetField(t, TIFFTAG_ROWSPERSTRIP, 64));
 	}
+	if (g->extra != NULL)
+		g->extra(t);
 }
 
 static void pack_row(const struct gen *g, uint32_t y, uint8_t *row, size_t size)
@@ -351,7 +354,7 @@ Test(tiffdoc, fax_ready_file_converts_pixel_for_pixel)
 Test(tiffdoc, lzw_bilevel_is_not_ready_and_converts_exactly)
 {
 	struct gen g = { 1728, 300, 1, 1, PHOTOMETRIC_MINISWHITE,
-			 COMPRESSION_LZW, 204, 196, 2, false, bilevel_pattern };
+			 COMPRESSION_LZW, 204, 196, 2, false, bilevel_pattern, NULL };
 	char path[PATH_MAX], msg[512];
 	struct tiffdoc *in, *out;
 	bool ready = true;
@@ -376,7 +379,7 @@ Test(tiffdoc, lzw_bilevel_is_not_ready_and_converts_exactly)
 Test(tiffdoc, grey_without_resolution_is_fitted_to_the_width)
 {
 	struct gen g = { 1000, 800, 8, 1, PHOTOMETRIC_MINISBLACK,
-			 COMPRESSION_NONE, 0, 0, 1, false, grey_ramp };
+			 COMPRESSION_NONE, 0, 0, 1, false, grey_ramp, NULL };
 	char path[PATH_MAX];
 	struct tiffdoc *out;
 	struct tally t;
@@ -395,7 +398,7 @@ Test(tiffdoc, grey_without_resolution_is_fitted_to_the_width)
 Test(tiffdoc, rgb_at_100dpi_keeps_its_size_and_is_centred)
 {
 	struct gen g = { 600, 400, 8, 3, PHOTOMETRIC_RGB, COMPRESSION_LZW,
-			 100, 100, 1, false, red_on_white };
+			 100, 100, 1, false, red_on_white, NULL };
 	char path[PATH_MAX];
 	struct tiffdoc *out;
 	struct tally t;
@@ -411,11 +414,70 @@ Test(tiffdoc, rgb_at_100dpi_keeps_its_size_and_is_centred)
 	tiffdoc_close(out);
 }
 
+/* JPEG-in-TIFF as cameras and scanners write it: YCbCr, fed as RGB. */
+static void jpeg_fields(TIFF *t)
+{
+	cr_assert(TIFFSetField(t, TIFFTAG_JPEGQUALITY, 90));
+	cr_assert(TIFFSetField(t, TIFFTAG_JPEGCOLORMODE, JPEGCOLORMODE_RGB));
+}
+
+Test(tiffdoc, jpeg_colour_is_converted)
+{
+	struct gen g = { 608, 400, 8, 3, PHOTOMETRIC_YCBCR, COMPRESSION_JPEG,
+			 100, 100, 1, false, red_on_white, jpeg_fields };
+	char path[PATH_MAX];
+	struct tiffdoc *out;
+	struct tally t;
+
+	path_in_tmp(path, sizeof path, "jpeg.tif");
+	write_gen(path, &g);
+	out = convert_ok(path, 1, NULL);
+	t = tally_page(out, 0);
+	cr_assert_eq(t.rows, 784);
+	cr_assert_float_eq((double)t.black, 408.0 * 392, 408.0 * 392 * 0.03);
+	tiffdoc_close(out);
+}
+
+/* A 4-entry palette: index 1 is dark blue, the rest light. */
+static void palette_fields(TIFF *t)
+{
+	static uint16_t r[256], g[256], b[256];
+
+	for (int i = 0; i < 256; i++)
+		r[i] = g[i] = b[i] = 0xF000;
+	r[1] = g[1] = 0x1000;
+	b[1] = 0x8000;
+	cr_assert(TIFFSetField(t, TIFFTAG_COLORMAP, r, g, b));
+}
+
+static unsigned stripes(uint32_t x, uint32_t y, unsigned s)
+{
+	(void)y;
+	(void)s;
+	return x < 864 ? 1 : 2;
+}
+
+Test(tiffdoc, palette_colour_is_converted)
+{
+	struct gen g = { 1728, 50, 8, 1, PHOTOMETRIC_PALETTE, COMPRESSION_LZW,
+			 204, 196, 1, false, stripes, palette_fields };
+	char path[PATH_MAX];
+	struct tiffdoc *out;
+	struct tally t;
+
+	path_in_tmp(path, sizeof path, "palette.tif");
+	write_gen(path, &g);
+	out = convert_ok(path, 1, NULL);
+	t = tally_page(out, 0);
+	cr_assert_eq(t.black, (uint64_t)864 * 50);
+	tiffdoc_close(out);
+}
+
 Test(tiffdoc, a4_scan_at_300dpi_becomes_1728_wide)
 {
 	struct gen g = { 2480, 3508, 1, 1, PHOTOMETRIC_MINISWHITE,
 			 COMPRESSION_PACKBITS, 300, 300, 1, false,
-			 bilevel_pattern };
+			 bilevel_pattern, NULL };
 	char path[PATH_MAX];
 	struct tiffdoc *out;
 	struct tally t;
@@ -432,7 +494,7 @@ Test(tiffdoc, a4_scan_at_300dpi_becomes_1728_wide)
 Test(tiffdoc, dither_option_renders_mid_grey_as_a_pattern)
 {
 	struct gen g = { 1728, 100, 8, 1, PHOTOMETRIC_MINISBLACK,
-			 COMPRESSION_NONE, 204, 196, 1, false, grey_100 };
+			 COMPRESSION_NONE, 204, 196, 1, false, grey_100, NULL };
 	struct tiffdoc_options dither = { TIFFDOC_G4, true };
 	char path[PATH_MAX];
 	struct tiffdoc *out;
@@ -487,7 +549,7 @@ Test(tiffdoc, memory_input_reads_like_the_file)
 Test(tiffdoc, truncated_file_is_rejected)
 {
 	struct gen g = { 800, 600, 8, 1, PHOTOMETRIC_MINISBLACK,
-			 COMPRESSION_NONE, 200, 200, 2, false, grey_ramp };
+			 COMPRESSION_NONE, 200, 200, 2, false, grey_ramp, NULL };
 	char path[PATH_MAX];
 	struct stat st;
 
@@ -536,7 +598,7 @@ Test(tiffdoc, empty_file_is_rejected)
 Test(tiffdoc, sixteen_bit_grey_is_unsupported)
 {
 	struct gen g = { 64, 64, 16, 1, PHOTOMETRIC_MINISBLACK,
-			 COMPRESSION_NONE, 200, 200, 2, false, zero };
+			 COMPRESSION_NONE, 200, 200, 2, false, zero, NULL };
 	char path[PATH_MAX];
 
 	path_in_tmp(path, sizeof path, "grey16.tif");
@@ -548,7 +610,7 @@ Test(tiffdoc, sixteen_bit_grey_is_unsupported)
 Test(tiffdoc, tiled_page_is_unsupported)
 {
 	struct gen g = { 64, 64, 8, 1, PHOTOMETRIC_MINISBLACK,
-			 COMPRESSION_NONE, 200, 200, 1, true, zero };
+			 COMPRESSION_NONE, 200, 200, 1, true, zero, NULL };
 	char path[PATH_MAX];
 
 	path_in_tmp(path, sizeof path, "tiled.tif");
@@ -559,7 +621,7 @@ Test(tiffdoc, tiled_page_is_unsupported)
 Test(tiffdoc, absurd_width_is_too_large)
 {
 	struct gen g = { 12000, 2, 1, 1, PHOTOMETRIC_MINISWHITE,
-			 COMPRESSION_NONE, 200, 200, 1, false, zero };
+			 COMPRESSION_NONE, 200, 200, 1, false, zero, NULL };
 	char path[PATH_MAX];
 
 	path_in_tmp(path, sizeof path, "wide.tif");
@@ -571,7 +633,7 @@ Test(tiffdoc, too_many_pages_is_too_large)
 {
 	struct gen g = { 8, 1, 1, 1, PHOTOMETRIC_MINISWHITE,
 			 COMPRESSION_NONE, 200, 200, TIFFDOC_MAX_PAGES + 1,
-			 false, zero };
+			 false, zero, NULL };
 	char path[PATH_MAX];
 
 	path_in_tmp(path, sizeof path, "many.tif");
