@@ -67,6 +67,8 @@ objs = $(patsubst %.c,$(BUILD)/%.o,$(1))
 MODLIBS := $(BUILD)/libweb.a $(BUILD)/libgateway.a $(BUILD)/libstorage.a \
            $(BUILD)/libdsp.a $(BUILD)/libcommon.a
 
+.SECONDARY:
+
 .PHONY: all deps build run check check-plain check-san test fuzz bench clean
 
 all: deps build
