@@ -376,36 +376,51 @@ static bool near(double v, double target)
 }
 
 /* Sets p->fax_ready and p->reason: the first field that is not T.4. */
-static void judge_fax_ready(struct tiffdoc_page_info *p, unsigned page)
+/* The first field that keeps the page from being sent as it is, in
+ * words with its value; NULL when the page is fax-ready. */
+static const char *not_ready_field(const struct tiffdoc_page_info *p,
+				   char *buf, size_t size)
 {
-	const char *r = NULL;
-	char buf[sizeof(p->reason)];
+	int rc = 0;
 
 	if (p->bits_per_sample != 1 || p->samples_per_pixel != 1)
-		r = "BitsPerSample/SamplesPerPixel is not 1 (not black and white)";
+		rc = str_format(buf, size, "BitsPerSample is %u with %u "
+				"samples per pixel, not black and white (1)",
+				p->bits_per_sample, p->samples_per_pixel);
 	else if (p->compression != COMPRESSION_CCITTFAX3 &&
 		 p->compression != COMPRESSION_CCITTFAX4)
-		r = "Compression is not CCITT G3 or G4";
+		rc = str_format(buf, size, "Compression is %u, not CCITT G3 "
+				"(3) or G4 (4)", p->compression);
 	else if (p->photometric != PHOTOMETRIC_MINISWHITE)
-		r = "PhotometricInterpretation is not min-is-white";
+		rc = str_format(buf, size, "PhotometricInterpretation is %u, "
+				"not min-is-white (0)", p->photometric);
 	else if (p->width != 1728 && p->width != 2048 && p->width != 2432)
-		r = "ImageWidth is not 1728, 2048 or 2432";
+		rc = str_format(buf, size, "ImageWidth is %u, not 1728, 2048 "
+				"or 2432", p->width);
 	else if (!near(p->xres, FAX_XRES))
-		r = "XResolution is not 204 dpi (8 pels/mm)";
+		rc = str_format(buf, size, "XResolution is %.0f dpi, not 204 "
+				"(0 means none given)", p->xres);
 	else if (!near(p->yres, FAX_YRES_FINE) && !near(p->yres, FAX_YRES_STD))
-		r = "YResolution is not 98 or 196 dpi";
+		rc = str_format(buf, size, "YResolution is %.0f dpi, not 98 "
+				"or 196 (0 means none given)", p->yres);
 	else if (p->tiled)
-		r = "the page is tiled, not in strips";
-	p->fax_ready = r == NULL;
-	if (r == NULL) {
-		p->reason[0] = '\0';
-		return;
-	}
-	(void)str_format(buf, sizeof(buf), "page %u: %s (width %u, %.0fx%.0f dpi, "
-			 "%u bit, compression %u); convert it", page, r,
-			 p->width, p->xres, p->yres, p->bits_per_sample,
-			 p->compression);
-	(void)str_copy(p->reason, sizeof(p->reason), buf);
+		rc = str_format(buf, size, "the page is tiled, not in strips");
+	else
+		return NULL;
+	(void)rc;  /* a shortened reason is still a reason */
+	return buf;
+}
+
+static void judge_fax_ready(struct tiffdoc_page_info *p, unsigned page)
+{
+	char field[128];
+	const char *why = not_ready_field(p, field, sizeof(field));
+
+	p->fax_ready = why == NULL;
+	p->reason[0] = '\0';
+	if (why != NULL)
+		(void)str_format(p->reason, sizeof(p->reason),
+				 "page %u: %s; it needs converting", page, why);
 }
 
 /* 0 when row decoding below can handle the sample layout. */
@@ -624,19 +639,21 @@ int tiffdoc_check(struct tiffdoc *doc, bool *fax_ready, char *msg,
 	*fax_ready = true;
 	for (unsigned i = 0; i < doc->pages; i++) {
 		rc = tiffdoc_page_info(doc, i, &info, msg, msgsize);
-		if (rc != 0)
+		if (rc == 0)
+			rc = tiffdoc_read_rows(doc, i, ignore_row, NULL, msg,
+					       msgsize);
+		if (rc != 0) {
+			*fax_ready = false;
 			return rc;
+		}
 		if (!info.fax_ready && *fax_ready) {
 			*fax_ready = false;
 			(void)str_copy(first, sizeof(first), info.reason);
 		}
-		rc = tiffdoc_read_rows(doc, i, ignore_row, NULL, msg, msgsize);
-		if (rc != 0)
-			return rc;
 	}
 	if (*fax_ready)
-		(void)fail(doc->name, msg, msgsize, 0, "%u fax-ready pages",
-			   doc->pages);
+		(void)fail(doc->name, msg, msgsize, 0, "fax-ready, %u page%s",
+			   doc->pages, doc->pages == 1 ? "" : "s");
 	else
 		(void)fail(doc->name, msg, msgsize, 0, "%s", first);
 	return 0;
@@ -921,6 +938,7 @@ out:
 		TIFFOpenOptionsFree(o);
 	if (rc == 0)
 		(void)fail(doc->name, msg, msgsize, 0,
-			   "converted %u pages to fax format", doc->pages);
+			   "converted to fax format, %u page%s", doc->pages,
+			   doc->pages == 1 ? "" : "s");
 	return rc;
 }
