@@ -20,7 +20,7 @@ FUZZ_SECONDS ?= 20
 CHECK_FUZZ_SECONDS ?= 5
 
 ifeq ($(SAN),1)
-  BUILD  := $(BUILD)-san
+  override BUILD := $(BUILD)-san
   SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 endif
 
