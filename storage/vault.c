@@ -269,10 +269,11 @@ static void make_frame(const struct crypt *c, uint32_t counter, bool last, uint8
 	memcpy(frame + 8, c->header + 8, 8);
 }
 
-/* Seals or opens one chunk: buf = frame | data (len) | tag. The frame
- * used for nonce and AAD is the expected one (frame), not buf's. */
-static int crypt_chunk(struct crypt *c, const uint8_t frame[FRAME_LEN], uint8_t *buf, size_t len,
-		       bool seal)
+/* Seals or opens one chunk of len bytes from in to out (distinct
+ * buffers: no extra copy), tag written (seal) or checked (open). The
+ * frame used for nonce and AAD is the expected one, not the stored one. */
+static int crypt_chunk(struct crypt *c, const uint8_t frame[FRAME_LEN], const uint8_t *in,
+		       uint8_t *out, size_t len, uint8_t tag[TAG_LEN], bool seal)
 {
 	uint8_t nonce[12], rest[16];
 	int n, ok;
@@ -282,17 +283,14 @@ static int crypt_chunk(struct crypt *c, const uint8_t frame[FRAME_LEN], uint8_t 
 	ok = EVP_CipherInit_ex(c->ctx, NULL, NULL, NULL, nonce, seal) == 1 &&
 	     EVP_CipherUpdate(c->ctx, NULL, &n, c->header, CORE_LEN) == 1 &&
 	     EVP_CipherUpdate(c->ctx, NULL, &n, frame, FRAME_LEN) == 1 &&
-	     (len == 0 || EVP_CipherUpdate(c->ctx, buf + FRAME_LEN, &n, buf + FRAME_LEN,
-					   (int)len) == 1);
+	     (len == 0 || EVP_CipherUpdate(c->ctx, out, &n, in, (int)len) == 1);
 	if (ok && !seal)
-		ok = EVP_CIPHER_CTX_ctrl(c->ctx, EVP_CTRL_GCM_SET_TAG, TAG_LEN,
-					 buf + FRAME_LEN + len) == 1;
+		ok = EVP_CIPHER_CTX_ctrl(c->ctx, EVP_CTRL_GCM_SET_TAG, TAG_LEN, tag) == 1;
 	if (!ok)
 		return FGW_ERR_CRYPTO;
 	if (EVP_CipherFinal_ex(c->ctx, rest, &n) != 1)
 		return seal ? FGW_ERR_CRYPTO : FGW_ERR_AUTH;
-	if (seal && EVP_CIPHER_CTX_ctrl(c->ctx, EVP_CTRL_GCM_GET_TAG, TAG_LEN,
-					buf + FRAME_LEN + len) != 1)
+	if (seal && EVP_CIPHER_CTX_ctrl(c->ctx, EVP_CTRL_GCM_GET_TAG, TAG_LEN, tag) != 1)
 		return FGW_ERR_CRYPTO;
 	return FGW_OK;
 }
@@ -333,28 +331,36 @@ static off_t chunk_offset(uint32_t counter)
 	return VAULT_HEADER_LEN + (off_t)counter * (FRAME_LEN + VAULT_CHUNK + TAG_LEN);
 }
 
-static int emit_chunk(struct vault_writer *w, bool last)
+/* Seals len bytes at src as the next chunk and writes it. */
+static int emit_from(struct vault_writer *w, const uint8_t *src, size_t len, bool last)
 {
-	uint8_t frame[FRAME_LEN];
+	uint8_t *out = w->out;
 	int rc;
 
 	if (w->counter == 0x7fffffffu)
 		return FGW_ERR_TOO_LARGE;
-	make_frame(&w->c, w->counter, last, frame);
-	memcpy(w->out, frame, FRAME_LEN);
-	memcpy(w->out + FRAME_LEN, w->plain, w->fill);
-	rc = crypt_chunk(&w->c, frame, w->out, w->fill, true);
+	make_frame(&w->c, w->counter, last, out);
+	rc = crypt_chunk(&w->c, out, src, out + FRAME_LEN, len, out + FRAME_LEN + len, true);
 	if (rc == FGW_OK)
-		rc = pwrite_all(w->fd, w->out, FRAME_LEN + w->fill + TAG_LEN,
-				chunk_offset(w->counter));
-	OPENSSL_cleanse(w->plain, w->fill);
+		rc = pwrite_all(w->fd, out, FRAME_LEN + len + TAG_LEN, chunk_offset(w->counter));
 	w->counter++;
+	return rc;
+}
+
+/* The buffer is not wiped per chunk (the next one overwrites it); it is
+ * wiped when the writer is freed. */
+static int emit_chunk(struct vault_writer *w, bool last)
+{
+	int rc = emit_from(w, w->plain, w->fill, last);
+
 	w->fill = 0;
 	return rc;
 }
 
 /* Adds bytes to the stream; a full buffer is sealed only once more bytes
- * come, so the final chunk is never empty and carries the last flag. */
+ * come, so the final chunk is never empty and carries the last flag.
+ * Whole chunks of a large page are sealed straight from the caller's
+ * memory, saving a copy. */
 static int stream_put(struct vault_writer *w, const void *data, size_t len)
 {
 	const uint8_t *p = data;
@@ -362,6 +368,14 @@ static int stream_put(struct vault_writer *w, const void *data, size_t len)
 
 	while (len > 0) {
 		size_t n = VAULT_CHUNK - w->fill;
+		if (w->fill == 0 && len > VAULT_CHUNK) {
+			if ((rc = emit_from(w, p, VAULT_CHUNK, false)) != FGW_OK)
+				return rc;
+			w->stream_len += VAULT_CHUNK;
+			p += VAULT_CHUNK;
+			len -= VAULT_CHUNK;
+			continue;
+		}
 		if (n == 0) {
 			if ((rc = emit_chunk(w, false)) != FGW_OK)
 				return rc;
@@ -794,7 +808,7 @@ static int load_chunk(struct vault_reader *r)
 	uint32_t i = r->next_chunk;
 	bool last = i + 1 == r->nchunks;
 	size_t len = last ? (size_t)(r->plain_len - (uint64_t)i * VAULT_CHUNK) : VAULT_CHUNK;
-	uint8_t frame[FRAME_LEN], stored[FRAME_LEN];
+	uint8_t frame[FRAME_LEN];
 	size_t got;
 	int rc;
 
@@ -805,15 +819,15 @@ static int load_chunk(struct vault_reader *r)
 	if (got < FRAME_LEN + len + TAG_LEN)
 		return fail(r, FGW_ERR_TRUNCATED, "the file ends inside a chunk");
 	make_frame(&r->c, i, last, frame);
-	memcpy(stored, r->in, FRAME_LEN);
-	rc = crypt_chunk(&r->c, frame, r->in, len, false);
-	if (rc != FGW_OK || memcmp(stored, frame, FRAME_LEN) != 0) {
-		OPENSSL_cleanse(r->in, sizeof r->in);
-		return chunk_fault(r, i, stored, rc != FGW_OK ? rc : FGW_ERR_AUTH);
+	/* decrypts straight into the plaintext buffer; on failure it is wiped
+	 * before anyone can read it */
+	rc = crypt_chunk(&r->c, frame, r->in + FRAME_LEN, r->plain, len, r->in + FRAME_LEN + len,
+			 false);
+	if (rc != FGW_OK || memcmp(r->in, frame, FRAME_LEN) != 0) {
+		OPENSSL_cleanse(r->plain, sizeof r->plain);
+		r->fill = r->pos = 0;
+		return chunk_fault(r, i, r->in, rc != FGW_OK ? rc : FGW_ERR_AUTH);
 	}
-	OPENSSL_cleanse(r->plain, r->fill);
-	memcpy(r->plain, r->in + FRAME_LEN, len);
-	OPENSSL_cleanse(r->in + FRAME_LEN, len);
 	r->fill = len;
 	r->pos = 0;
 	r->next_chunk++;
