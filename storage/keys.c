@@ -488,7 +488,8 @@ static int make_aad(const uint8_t *blob, const uint8_t *doc_id, const char *mail
 		memcpy(aad + *len, doc_id, KEYS_DOC_ID_LEN);
 		*len += KEYS_DOC_ID_LEN;
 	}
-	memcpy(aad + *len, mailbox_id, mlen);
+	if (mlen > 0)
+		memcpy(aad + *len, mailbox_id, mlen);
 	*len += mlen;
 	return FGW_OK;
 }

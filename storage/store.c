@@ -824,6 +824,31 @@ static int destroy_signing(const char *dir, struct wipe_tally *t)
 	return rc != FGW_OK ? rc : pub;
 }
 
+/* Signs and exports the certificate, then destroys the signing key; if
+ * the certificate cannot be written the key is kept for a retry. */
+static int certify_and_finish(const char *dir, const char *cert_dir, struct keys *k,
+			      const struct cert_info *info, struct wipe_tally *t,
+			      struct store_erase_report *report)
+{
+	char path[PATH_CAP] = "";
+	int rc = cert_write(k, info, cert_dir, path, sizeof path);
+
+	if (rc == FGW_OK)
+		rc = export_public_key(k, path);
+	if (rc == FGW_OK)
+		rc = destroy_signing(dir, t);
+	else
+		log_error("the certificate could not be written to %s; the signing key was kept",
+			  cert_dir);
+	if (report != NULL) {
+		report->documents = info->documents;
+		report->bytes_overwritten = t->bytes;
+		if (str_copy(report->cert_path, sizeof report->cert_path, path) != FGW_OK)
+			report->cert_path[0] = '\0';
+	}
+	return rc;
+}
+
 int store_wipe_all(const char *dir, const char *cert_dir, struct store_erase_report *report,
 		   struct wipe_tally *tally)
 {
@@ -833,7 +858,7 @@ int store_wipe_all(const char *dir, const char *cert_dir, struct store_erase_rep
 				 .started_ms = store_now_ms()};
 	struct wipe_tally t = {0};
 	struct keys *k;
-	int rc = check_data_dir(dir);
+	int rc = check_data_dir(dir), more;
 
 	if (rc == FGW_OK)
 		rc = check_cert_dir(dir, cert_dir);
@@ -845,28 +870,11 @@ int store_wipe_all(const char *dir, const char *cert_dir, struct store_erase_rep
 	rc = destroy_data(dir, &t, &info);
 	info.files = t.files;
 	info.bytes_overwritten = t.bytes;
-	info.keys_destroyed += 1; /* the signing key, below */
+	info.keys_destroyed += 1; /* the signing key, right after signing */
 	info.finished_ms = store_now_ms();
-	{
-		char path[PATH_CAP] = "";
-		int crc = cert_write(k, &info, cert_dir, path, sizeof path);
-		if (crc == FGW_OK)
-			crc = export_public_key(k, path);
-		if (crc == FGW_OK)
-			crc = destroy_signing(dir, &t);
-		else
-			log_error("the certificate could not be written to %s; the signing key "
-				  "was kept", cert_dir);
-		if (report != NULL) {
-			report->documents = info.documents;
-			report->bytes_overwritten = t.bytes;
-			if (str_copy(report->cert_path, sizeof report->cert_path, path) != FGW_OK)
-				report->cert_path[0] = '\0';
-		}
-		rc = rc != FGW_OK ? rc : crc;
-	}
+	more = certify_and_finish(dir, cert_dir, k, &info, &t, report);
 	keys_free(k);
 	if (tally != NULL)
 		*tally = t;
-	return rc;
+	return rc != FGW_OK ? rc : more;
 }
