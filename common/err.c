@@ -38,6 +38,8 @@ static const struct err_entry err_table[] = {
 	[28] = {"FGW_ERR_STATE", "not possible in the current state"},
 	[29] = {"FGW_ERR_UNSUPPORTED", "not supported"},
 	[30] = {"FGW_ERR_BAD_PASSWORD", "password refused"},
+	[31] = {"FGW_ERR_REORDERED", "data was reordered"},
+	[32] = {"FGW_ERR_SPLICED", "data from another document was spliced in"},
 };
 
 _Static_assert(sizeof err_table / sizeof err_table[0] == -FGW_ERR_LAST,

@@ -35,7 +35,9 @@ enum fgw_err {
 	FGW_ERR_STATE = -28,        /* call not valid in the current state */
 	FGW_ERR_UNSUPPORTED = -29,
 	FGW_ERR_BAD_PASSWORD = -30,
-	FGW_ERR_LAST = -31
+	FGW_ERR_REORDERED = -31,    /* stored blocks or records are out of order */
+	FGW_ERR_SPLICED = -32,      /* a block from another document was inserted */
+	FGW_ERR_LAST = -33
 };
 
 /* Returns a short English description of code; never NULL. */

@@ -787,12 +787,12 @@ static int chunk_fault(struct vault_reader *r, uint32_t i, const uint8_t stored[
 	uint32_t found = (uint32_t)get_be(stored, 4);
 
 	if (memcmp(stored + 8, r->c.header + 8, 8) != 0)
-		return fail(r, FGW_ERR_MISMATCH, "a chunk from another document was spliced in");
+		return fail(r, FGW_ERR_SPLICED, "a chunk from another document was spliced in");
 	if (found != i) {
 		if (str_format(msg, sizeof msg, "chunk %u holds chunk %u: chunks were reordered",
 			       i, found) != FGW_OK)
 			msg[0] = '\0';
-		return fail(r, FGW_ERR_RANGE, msg);
+		return fail(r, FGW_ERR_REORDERED, msg);
 	}
 	if (crypt_rc == FGW_ERR_AUTH) {
 		if (str_format(msg, sizeof msg, "chunk %u was altered (authentication failed)",

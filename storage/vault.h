@@ -20,9 +20,9 @@
  *
  * Errors when reading: FGW_ERR_PARSE (not a vault file, or a malformed
  * stream), FGW_ERR_VERSION (unknown version: refused), FGW_ERR_TAMPERED
- * (header altered or data after the end), FGW_ERR_MISMATCH (the file or a
- * chunk belongs to another document or key), FGW_ERR_RANGE (chunks out of
- * order), FGW_ERR_AUTH (a chunk's bytes altered), FGW_ERR_TRUNCATED (the
+ * (header altered or data after the end), FGW_ERR_MISMATCH (the file
+ * belongs to another document or key), FGW_ERR_SPLICED (a chunk from another
+ * document), FGW_ERR_REORDERED (chunks out of order), FGW_ERR_AUTH (a chunk's bytes altered), FGW_ERR_TRUNCATED (the
  * file ends early), FGW_ERR_IO. Details are logged with log_warn.
  *
  * Memory stays flat: a writer or reader holds two chunk buffers and 16

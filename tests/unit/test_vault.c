@@ -440,7 +440,7 @@ Test(vault, reordered_chunks_are_reported_as_such)
 	copy_slot(id, 1, other, 0);
 	copy_slot(id, 2, id, 1);
 	copy_slot(other, 0, id, 2);
-	cr_assert_eq(read_doc(id, 4, 60000), FGW_ERR_RANGE);
+	cr_assert_eq(read_doc(id, 4, 60000), FGW_ERR_REORDERED);
 }
 
 Test(vault, chunk_spliced_from_another_document)
@@ -452,7 +452,7 @@ Test(vault, chunk_spliced_from_another_document)
 	write_doc(id, 4, 60000);
 	write_doc(other, 4, 60000); /* same key even: the id still differs */
 	copy_slot(other, 1, id, 1);
-	cr_assert_eq(read_doc(id, 4, 60000), FGW_ERR_MISMATCH);
+	cr_assert_eq(read_doc(id, 4, 60000), FGW_ERR_SPLICED);
 }
 
 Test(vault, wrong_key_never_yields_plaintext)
