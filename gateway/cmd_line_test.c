@@ -4,6 +4,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "common/err.h"
@@ -179,27 +180,33 @@ static int parse_args(struct lt_args *a, int argc, char **argv)
 	return 0;
 }
 
-/* The document must be a fax-ready TIFF-F: SpanDSP sends it as it is. */
-static int check_document(const char *path)
+/* SpanDSP sends a TIFF-F as it is. A TIFF that is not fax-ready (colour,
+ * grey, LZW, another width) is converted into a private memory file whose
+ * /proc path then stands in for it; *conv_fd is that file, or -1. */
+static int prepare_document(const char *path, int *conv_fd, char conv_path[static 64])
 {
-	char msg[512] = "";
+	char msg[512] = "", why[512] = "";
 	struct tiffdoc *doc = NULL;
 	bool ready = false;
-
 	int rc = tiffdoc_open_file(path, NULL, &doc, msg, sizeof msg);
+
+	*conv_fd = -1;
 	if (rc == 0)
-		rc = tiffdoc_check(doc, &ready, msg, sizeof msg);
+		rc = tiffdoc_check(doc, &ready, why, sizeof why);
+	if (rc == 0 && !ready) {
+		*conv_fd = memfd_create("faxgw-converted", MFD_CLOEXEC);
+		rc = *conv_fd < 0 ? FGW_ERR_IO : tiffdoc_convert(doc, *conv_fd, NULL, msg, sizeof msg);
+		if (rc == 0)
+			rc = str_format(conv_path, 64, "/proc/self/fd/%d", *conv_fd);
+		if (rc == 0)
+			printf("converted for faxing: %s\n", why);
+	} else if (rc != 0) {
+		(void)str_copy(msg, sizeof msg, why[0] ? why : msg);
+	}
 	tiffdoc_close(doc);
-	if (rc != 0) {
+	if (rc != 0)
 		fprintf(stderr, "faxgw line-test: %s\n", msg[0] ? msg : fgw_strerror(rc));
-		return rc;
-	}
-	if (!ready) {
-		fprintf(stderr, "faxgw line-test: '%s' is not a fax-ready TIFF-F: %s\n"
-				"Convert it to 1728-pel-wide bilevel G3/G4 first.\n", path, msg);
-		return FGW_ERR_TIFF_UNSUPPORTED;
-	}
-	return 0;
+	return rc;
 }
 
 static void on_tx_phase_b(void *user, const struct fax_phase_b *info)
@@ -351,21 +358,29 @@ out:
 int cmd_line_test(int argc, char **argv)
 {
 	struct lt_args a = {.ecm = true, .modems = FAX_MODEM_ALL};
-	int rc;
+	char conv_path[64];
+	int rc, conv_fd = -1;
 
 	line_loopback_options_init(&a.line);
 	if ((rc = parse_args(&a, argc, argv)) != 0)
 		return rc == 1 ? 0 : 2;
 	if (a.trace)
 		log_init("faxgw", true, LOG_LEVEL_DEBUG);
-	if (check_document(a.send) != 0)
-		return 1;
 	if (!a.force && access(a.out, F_OK) == 0) {
 		fprintf(stderr, "faxgw line-test: '%s' exists; choose another --out or add --force\n",
 			a.out);
 		return 1;
 	}
+	if (prepare_document(a.send, &conv_fd, conv_path) != 0) {
+		if (conv_fd >= 0)
+			close(conv_fd);
+		return 1;
+	}
+	if (conv_fd >= 0)
+		a.send = conv_path;
 	rc = run_call(&a);
+	if (conv_fd >= 0)
+		close(conv_fd);
 	if (rc != 0) {
 		fprintf(stderr, "faxgw line-test: %s\n", fgw_strerror(rc));
 		return 1;

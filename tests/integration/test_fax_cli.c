@@ -154,3 +154,54 @@ Test(line_test_cli, refuses_to_overwrite_without_force, .init = quiet)
 	cr_expect_eq(run_cli(NULL, NULL, NULL, text, sizeof text, true), 1);
 	cr_expect_eq(run_cli("--force", NULL, NULL, text, sizeof text, true), 0);
 }
+
+/* An 8-bit grey LZW TIFF, 400x300 at 100 dpi: what a scanner might give. */
+static void write_grey_tiff(const char *path)
+{
+	TIFF *t = TIFFOpen(path, "w");
+	uint8_t row[400];
+
+	cr_assert_not_null(t);
+	TIFFSetField(t, TIFFTAG_IMAGEWIDTH, 400);
+	TIFFSetField(t, TIFFTAG_IMAGELENGTH, 300);
+	TIFFSetField(t, TIFFTAG_BITSPERSAMPLE, 8);
+	TIFFSetField(t, TIFFTAG_SAMPLESPERPIXEL, 1);
+	TIFFSetField(t, TIFFTAG_COMPRESSION, COMPRESSION_LZW);
+	TIFFSetField(t, TIFFTAG_PHOTOMETRIC, PHOTOMETRIC_MINISBLACK);
+	TIFFSetField(t, TIFFTAG_XRESOLUTION, 100.0);
+	TIFFSetField(t, TIFFTAG_YRESOLUTION, 100.0);
+	TIFFSetField(t, TIFFTAG_RESOLUTIONUNIT, RESUNIT_INCH);
+	TIFFSetField(t, TIFFTAG_ROWSPERSTRIP, 300);
+	for (uint32_t y = 0; y < 300; y++) {
+		for (uint32_t x = 0; x < 400; x++)
+			row[x] = x < 200 ? 0 : 255;
+		cr_assert_eq(TIFFWriteScanline(t, row, y, 0), 1);
+	}
+	TIFFClose(t);
+}
+
+Test(line_test_cli, grey_lzw_input_is_converted_and_sent, .init = quiet)
+{
+	char dir[64], in[128], out[128], text[4096];
+
+	make_temp_dir(dir);
+	cr_assert_eq(str_format(in, sizeof in, "%s/grey.tif", dir), 0);
+	cr_assert_eq(str_format(out, sizeof out, "%s/rx.tif", dir), 0);
+	write_grey_tiff(in);
+	char *argv[] = {"line-test", "--send", in, "--out", out, NULL};
+	int rc = cmd_line_test(ARGC(argv), argv);
+	int pages = tiff_pages(out);
+	uint32_t width = 0;
+	TIFF *t = TIFFOpen(out, "r");
+	if (t) {
+		TIFFGetField(t, TIFFTAG_IMAGEWIDTH, &width);
+		TIFFClose(t);
+	}
+	remove_temp_dir(dir);
+	captured(text, sizeof text);
+	cr_expect_eq(rc, 0);
+	cr_expect_eq(pages, 1);
+	cr_expect_eq(width, 1728);
+	cr_expect(strstr(text, "converted for faxing: ") != NULL, "%s", text);
+	cr_expect(strstr(text, "BitsPerSample is 8") != NULL, "%s", text);
+}
