@@ -2,6 +2,7 @@
  * the table below and reused; values are always bound, never pasted into
  * SQL text. */
 #include "storage/catalog.h"
+#include "storage/catalog_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -92,10 +93,25 @@ struct catalog {
 	bool in_tx;
 };
 
-/* ---- helpers ----------------------------------------------------------- */
+/* ---- helpers (shared with catalog_*.c through catalog_int.h) ----------- */
 
-/* Maps an SQLite result to the project's codes. */
-static int map_rc(struct catalog *cat, int rc)
+sqlite3 *catalog_db(struct catalog *cat)
+{
+	return cat->db;
+}
+
+int catalog_prepare(struct catalog *cat, const char *sql, sqlite3_stmt **out)
+{
+	int rc = sqlite3_prepare_v2(cat->db, sql, -1, out, NULL);
+
+	if (rc != SQLITE_OK) {
+		rc = catalog_map_rc(cat, rc);
+		return rc == FGW_OK ? FGW_ERR_DB : rc;
+	}
+	return FGW_OK;
+}
+
+int catalog_map_rc(struct catalog *cat, int rc)
 {
 	switch (rc) {
 	case SQLITE_OK: case SQLITE_DONE: case SQLITE_ROW:
@@ -129,7 +145,7 @@ static int stmt(struct catalog *cat, enum stmt_id id, sqlite3_stmt **out)
 					    SQLITE_PREPARE_PERSISTENT,
 					    &cat->stmts[id], NULL);
 		if (rc != SQLITE_OK) {
-			rc = map_rc(cat, rc);
+			rc = catalog_map_rc(cat, rc);
 			return rc == FGW_OK ? FGW_ERR_DB : rc;
 		}
 	}
@@ -137,9 +153,9 @@ static int stmt(struct catalog *cat, enum stmt_id id, sqlite3_stmt **out)
 	return FGW_OK;
 }
 
-/* Ends a use of st: resets it and clears its bindings so no bound secret
- * (a wrapped key) lingers in the statement. */
-static void done(sqlite3_stmt *st)
+/* Clearing the bindings keeps no bound secret (a wrapped key) lingering in
+ * the statement. */
+void catalog_stmt_done(sqlite3_stmt *st)
 {
 	(void)sqlite3_reset(st);
 	(void)sqlite3_clear_bindings(st);
@@ -147,20 +163,20 @@ static void done(sqlite3_stmt *st)
 
 /* Checks that s is at most max bytes; the caller's fixed arrays make any
  * longer string a corrupted struct or a caller mistake. */
-static bool text_ok(const char *s, size_t max)
+bool catalog_text_ok(const char *s, size_t max)
 {
 	return s != NULL && strnlen(s, max + 1) <= max;
 }
 
-static int bind_text(sqlite3_stmt *st, int i, const char *s, size_t max)
+int catalog_bind_text(sqlite3_stmt *st, int i, const char *s, size_t max)
 {
-	if (!text_ok(s, max))
+	if (!catalog_text_ok(s, max))
 		return FGW_ERR_RANGE;
 	return sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC) == SQLITE_OK
 		? FGW_OK : FGW_ERR_DB;
 }
 
-static int bind_blob(sqlite3_stmt *st, int i, const void *p, size_t len, size_t max)
+int catalog_bind_blob(sqlite3_stmt *st, int i, const void *p, size_t len, size_t max)
 {
 	if (len > max)
 		return FGW_ERR_RANGE;
@@ -168,14 +184,14 @@ static int bind_blob(sqlite3_stmt *st, int i, const void *p, size_t len, size_t 
 		== SQLITE_OK ? FGW_OK : FGW_ERR_DB;
 }
 
-static int bind_i64(sqlite3_stmt *st, int i, int64_t v)
+int catalog_bind_i64(sqlite3_stmt *st, int i, int64_t v)
 {
 	return sqlite3_bind_int64(st, i, v) == SQLITE_OK ? FGW_OK : FGW_ERR_DB;
 }
 
 /* Copies text column i into dst (size bytes). A longer value means the file
  * was altered behind the CHECK constraints: FGW_ERR_RANGE. */
-static int col_text(sqlite3_stmt *st, int i, char *dst, size_t size)
+int catalog_col_text(sqlite3_stmt *st, int i, char *dst, size_t size)
 {
 	const unsigned char *s = sqlite3_column_text(st, i);
 	size_t n = (size_t)sqlite3_column_bytes(st, i);
@@ -190,7 +206,7 @@ static int col_text(sqlite3_stmt *st, int i, char *dst, size_t size)
 	return FGW_OK;
 }
 
-static int col_blob(sqlite3_stmt *st, int i, uint8_t *dst, size_t size, size_t *len)
+int catalog_col_blob(sqlite3_stmt *st, int i, uint8_t *dst, size_t size, size_t *len)
 {
 	const void *p = sqlite3_column_blob(st, i);
 	size_t n = (size_t)sqlite3_column_bytes(st, i);
@@ -205,11 +221,11 @@ static int col_blob(sqlite3_stmt *st, int i, uint8_t *dst, size_t size, size_t *
 
 /* Runs a statement that returns no rows; FGW_ERR_NOT_FOUND when it changed
  * nothing and need_change is set. Always ends the use of st. */
-static int run(struct catalog *cat, sqlite3_stmt *st, bool need_change)
+int catalog_run(struct catalog *cat, sqlite3_stmt *st, bool need_change)
 {
-	int rc = map_rc(cat, sqlite3_step(st));
+	int rc = catalog_map_rc(cat, sqlite3_step(st));
 
-	done(st);
+	catalog_stmt_done(st);
 	if (rc == FGW_OK && need_change && sqlite3_changes(cat->db) == 0)
 		rc = FGW_ERR_NOT_FOUND;
 	return rc;
@@ -304,12 +320,12 @@ static int pragma_int(struct catalog *cat, const char *sql, int *out)
 	int rc = sqlite3_prepare_v2(cat->db, sql, -1, &st, NULL);
 
 	if (rc != SQLITE_OK)
-		return map_rc(cat, rc);
+		return catalog_map_rc(cat, rc);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
 		*out = sqlite3_column_int(st, 0);
 	(void)sqlite3_finalize(st);
-	return rc == SQLITE_ROW ? FGW_OK : map_rc(cat, rc);
+	return rc == SQLITE_ROW ? FGW_OK : catalog_map_rc(cat, rc);
 }
 
 /* Applies every migration step above the current user_version, all in one
@@ -437,7 +453,7 @@ static int check_pragma(struct catalog *cat, const char *sql, bool rows_mean_bad
 	int rc = sqlite3_prepare_v2(cat->db, sql, -1, &st, NULL), result = FGW_OK;
 
 	if (rc != SQLITE_OK)
-		return map_rc(cat, rc);
+		return catalog_map_rc(cat, rc);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW && result == FGW_OK) {
 		const char *txt = (const char *)sqlite3_column_text(st, 0);
 
@@ -447,7 +463,7 @@ static int check_pragma(struct catalog *cat, const char *sql, bool rows_mean_bad
 		}
 	}
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		result = map_rc(cat, rc);
+		result = catalog_map_rc(cat, rc);
 	(void)sqlite3_finalize(st);
 	return result;
 }
@@ -466,31 +482,31 @@ int catalog_checkpoint(struct catalog *cat)
 	int rc = sqlite3_wal_checkpoint_v2(cat->db, NULL, SQLITE_CHECKPOINT_TRUNCATE,
 					   NULL, NULL);
 
-	return map_rc(cat, rc);
+	return catalog_map_rc(cat, rc);
 }
 
 /* ---- mailboxes --------------------------------------------------------- */
 
 static int bind_mailbox(sqlite3_stmt *st, const struct catalog_mailbox *mb)
 {
-	int rc = bind_text(st, 1, mb->number, CATALOG_NUMBER_MAX);
+	int rc = catalog_bind_text(st, 1, mb->number, CATALOG_NUMBER_MAX);
 
 	if (rc == FGW_OK)
-		rc = bind_text(st, 2, mb->name, CATALOG_NAME_MAX);
+		rc = catalog_bind_text(st, 2, mb->name, CATALOG_NAME_MAX);
 	if (rc == FGW_OK)
-		rc = bind_text(st, 3, mb->owner, CATALOG_NAME_MAX);
+		rc = catalog_bind_text(st, 3, mb->owner, CATALOG_NAME_MAX);
 	if (rc == FGW_OK)
-		rc = bind_blob(st, 4, mb->pin_verifier, mb->pin_verifier_len,
+		rc = catalog_bind_blob(st, 4, mb->pin_verifier, mb->pin_verifier_len,
 			       CATALOG_VERIFIER_MAX);
 	if (rc == FGW_OK)
-		rc = bind_blob(st, 5, mb->pin_params, mb->pin_params_len,
+		rc = catalog_bind_blob(st, 5, mb->pin_params, mb->pin_params_len,
 			       CATALOG_PARAMS_MAX);
 	if (rc == FGW_OK)
-		rc = bind_blob(st, 6, mb->pwd, mb->pwd_len, CATALOG_VERIFIER_MAX);
+		rc = catalog_bind_blob(st, 6, mb->pwd, mb->pwd_len, CATALOG_VERIFIER_MAX);
 	if (rc == FGW_OK)
-		rc = bind_i64(st, 7, mb->retention_days);
+		rc = catalog_bind_i64(st, 7, mb->retention_days);
 	if (rc == FGW_OK)
-		rc = bind_i64(st, 8, mb->created_ms);
+		rc = catalog_bind_i64(st, 8, mb->created_ms);
 	return rc;
 }
 
@@ -499,19 +515,19 @@ static int read_mailbox(sqlite3_stmt *st, struct catalog_mailbox *mb)
 	int rc;
 
 	memset(mb, 0, sizeof *mb);
-	rc = col_text(st, 0, mb->number, sizeof mb->number);
+	rc = catalog_col_text(st, 0, mb->number, sizeof mb->number);
 	if (rc == FGW_OK)
-		rc = col_text(st, 1, mb->name, sizeof mb->name);
+		rc = catalog_col_text(st, 1, mb->name, sizeof mb->name);
 	if (rc == FGW_OK)
-		rc = col_text(st, 2, mb->owner, sizeof mb->owner);
+		rc = catalog_col_text(st, 2, mb->owner, sizeof mb->owner);
 	if (rc == FGW_OK)
-		rc = col_blob(st, 3, mb->pin_verifier, sizeof mb->pin_verifier,
+		rc = catalog_col_blob(st, 3, mb->pin_verifier, sizeof mb->pin_verifier,
 			      &mb->pin_verifier_len);
 	if (rc == FGW_OK)
-		rc = col_blob(st, 4, mb->pin_params, sizeof mb->pin_params,
+		rc = catalog_col_blob(st, 4, mb->pin_params, sizeof mb->pin_params,
 			      &mb->pin_params_len);
 	if (rc == FGW_OK)
-		rc = col_blob(st, 5, mb->pwd, sizeof mb->pwd, &mb->pwd_len);
+		rc = catalog_col_blob(st, 5, mb->pwd, sizeof mb->pwd, &mb->pwd_len);
 	mb->retention_days = (uint32_t)sqlite3_column_int64(st, 6);
 	mb->created_ms = sqlite3_column_int64(st, 7);
 	return rc;
@@ -530,10 +546,10 @@ static int mailbox_write(struct catalog *cat, enum stmt_id id,
 		return rc;
 	rc = bind_mailbox(st, mb);
 	if (rc != FGW_OK) {
-		done(st);
+		catalog_stmt_done(st);
 		return rc;
 	}
-	return run(cat, st, id == ST_MB_UPDATE);
+	return catalog_run(cat, st, id == ST_MB_UPDATE);
 }
 
 int catalog_mailbox_create(struct catalog *cat, const struct catalog_mailbox *mb)
@@ -558,8 +574,8 @@ static int get_one(struct catalog *cat, sqlite3_stmt *st, row_reader reader, voi
 	else if (rc == SQLITE_DONE)
 		rc = FGW_ERR_NOT_FOUND;
 	else
-		rc = map_rc(cat, rc);
-	done(st);
+		rc = catalog_map_rc(cat, rc);
+	catalog_stmt_done(st);
 	return rc;
 }
 
@@ -572,9 +588,9 @@ static int get_by_key(struct catalog *cat, enum stmt_id id, const char *key,
 
 	if (rc != FGW_OK)
 		return rc;
-	rc = bind_text(st, 1, key, key_max);
+	rc = catalog_bind_text(st, 1, key, key_max);
 	if (rc != FGW_OK) {
-		done(st);
+		catalog_stmt_done(st);
 		/* No row can have a key longer than the column allows. */
 		return rc == FGW_ERR_RANGE ? FGW_ERR_NOT_FOUND : rc;
 	}
@@ -607,8 +623,8 @@ int catalog_mailbox_list(struct catalog *cat, catalog_mailbox_fn fn, void *arg)
 			rc = fn(&mb, arg);
 	}
 	if (rc == FGW_OK && step != SQLITE_DONE)
-		rc = map_rc(cat, step);
-	done(st);
+		rc = catalog_map_rc(cat, step);
+	catalog_stmt_done(st);
 	return rc;
 }
 
@@ -621,13 +637,13 @@ static int delete_by_key(struct catalog *cat, enum stmt_id id, const char *key,
 
 	if (rc != FGW_OK)
 		return rc;
-	rc = bind_text(st, 1, key, key_max);
+	rc = catalog_bind_text(st, 1, key, key_max);
 	if (rc != FGW_OK) {
-		done(st);
+		catalog_stmt_done(st);
 		/* No row can have a key longer than the column allows. */
 		return rc == FGW_ERR_RANGE ? FGW_ERR_NOT_FOUND : rc;
 	}
-	return run(cat, st, true);
+	return catalog_run(cat, st, true);
 }
 
 int catalog_mailbox_delete(struct catalog *cat, const char *number)
@@ -639,36 +655,36 @@ int catalog_mailbox_delete(struct catalog *cat, const char *number)
 
 static int bind_document(sqlite3_stmt *st, const struct catalog_document *d)
 {
-	int rc = bind_text(st, 1, d->id, CATALOG_ID_MAX);
+	int rc = catalog_bind_text(st, 1, d->id, CATALOG_ID_MAX);
 
 	if (rc == FGW_OK)
-		rc = bind_i64(st, 2, d->direction);
+		rc = catalog_bind_i64(st, 2, d->direction);
 	if (rc == FGW_OK && d->mailbox[0] != '\0')
-		rc = bind_text(st, 3, d->mailbox, CATALOG_NUMBER_MAX);
+		rc = catalog_bind_text(st, 3, d->mailbox, CATALOG_NUMBER_MAX);
 	if (rc == FGW_OK)
-		rc = bind_i64(st, 4, d->pages);
+		rc = catalog_bind_i64(st, 4, d->pages);
 	if (rc == FGW_OK)
-		rc = bind_text(st, 5, d->remote_number, CATALOG_NUMBER_MAX);
+		rc = catalog_bind_text(st, 5, d->remote_number, CATALOG_NUMBER_MAX);
 	if (rc == FGW_OK)
-		rc = bind_text(st, 6, d->remote_ident, CATALOG_IDENT_MAX);
+		rc = catalog_bind_text(st, 6, d->remote_ident, CATALOG_IDENT_MAX);
 	if (rc == FGW_OK)
-		rc = bind_text(st, 7, d->sub, CATALOG_IDENT_MAX);
+		rc = catalog_bind_text(st, 7, d->sub, CATALOG_IDENT_MAX);
 	if (rc == FGW_OK)
-		rc = bind_i64(st, 8, d->created_ms);
+		rc = catalog_bind_i64(st, 8, d->created_ms);
 	if (rc == FGW_OK)
-		rc = bind_i64(st, 9, d->updated_ms);
+		rc = catalog_bind_i64(st, 9, d->updated_ms);
 	if (rc == FGW_OK)
-		rc = bind_i64(st, 10, d->state);
+		rc = catalog_bind_i64(st, 10, d->state);
 	if (rc == FGW_OK)
-		rc = bind_text(st, 11, d->blob, CATALOG_BLOBNAME_MAX);
+		rc = catalog_bind_text(st, 11, d->blob, CATALOG_BLOBNAME_MAX);
 	if (rc == FGW_OK)
-		rc = bind_blob(st, 12, d->wrapped_key, d->wrapped_key_len,
+		rc = catalog_bind_blob(st, 12, d->wrapped_key, d->wrapped_key_len,
 			       CATALOG_WRAPPED_MAX);
 	if (rc == FGW_OK)
-		rc = bind_text(st, 13, d->key_id, CATALOG_KEYID_MAX);
+		rc = catalog_bind_text(st, 13, d->key_id, CATALOG_KEYID_MAX);
 	if (rc == FGW_OK)
 		rc = d->size_bytes > INT64_MAX ? FGW_ERR_RANGE
-			: bind_i64(st, 14, (int64_t)d->size_bytes);
+			: catalog_bind_i64(st, 14, (int64_t)d->size_bytes);
 	return rc;
 }
 
@@ -678,27 +694,27 @@ static int read_document(sqlite3_stmt *st, void *out)
 	int rc;
 
 	memset(d, 0, sizeof *d);
-	rc = col_text(st, 0, d->id, sizeof d->id);
+	rc = catalog_col_text(st, 0, d->id, sizeof d->id);
 	d->direction = (enum catalog_direction)sqlite3_column_int(st, 1);
 	if (rc == FGW_OK)
-		rc = col_text(st, 2, d->mailbox, sizeof d->mailbox);
+		rc = catalog_col_text(st, 2, d->mailbox, sizeof d->mailbox);
 	d->pages = (uint32_t)sqlite3_column_int64(st, 3);
 	if (rc == FGW_OK)
-		rc = col_text(st, 4, d->remote_number, sizeof d->remote_number);
+		rc = catalog_col_text(st, 4, d->remote_number, sizeof d->remote_number);
 	if (rc == FGW_OK)
-		rc = col_text(st, 5, d->remote_ident, sizeof d->remote_ident);
+		rc = catalog_col_text(st, 5, d->remote_ident, sizeof d->remote_ident);
 	if (rc == FGW_OK)
-		rc = col_text(st, 6, d->sub, sizeof d->sub);
+		rc = catalog_col_text(st, 6, d->sub, sizeof d->sub);
 	d->created_ms = sqlite3_column_int64(st, 7);
 	d->updated_ms = sqlite3_column_int64(st, 8);
 	d->state = (enum catalog_doc_state)sqlite3_column_int(st, 9);
 	if (rc == FGW_OK)
-		rc = col_text(st, 10, d->blob, sizeof d->blob);
+		rc = catalog_col_text(st, 10, d->blob, sizeof d->blob);
 	if (rc == FGW_OK)
-		rc = col_blob(st, 11, d->wrapped_key, sizeof d->wrapped_key,
+		rc = catalog_col_blob(st, 11, d->wrapped_key, sizeof d->wrapped_key,
 			      &d->wrapped_key_len);
 	if (rc == FGW_OK)
-		rc = col_text(st, 12, d->key_id, sizeof d->key_id);
+		rc = catalog_col_text(st, 12, d->key_id, sizeof d->key_id);
 	d->size_bytes = (uint64_t)sqlite3_column_int64(st, 13);
 	return rc;
 }
@@ -715,10 +731,10 @@ int catalog_document_insert(struct catalog *cat, const struct catalog_document *
 		return rc;
 	rc = bind_document(st, doc);
 	if (rc != FGW_OK) {
-		done(st);
+		catalog_stmt_done(st);
 		return rc;
 	}
-	return run(cat, st, false);
+	return catalog_run(cat, st, false);
 }
 
 int catalog_document_get(struct catalog *cat, const char *id,
@@ -736,18 +752,18 @@ int catalog_document_set_state(struct catalog *cat, const char *id,
 
 	if (rc != FGW_OK)
 		return rc;
-	rc = bind_text(st, 1, id, CATALOG_ID_MAX);
+	rc = catalog_bind_text(st, 1, id, CATALOG_ID_MAX);
 	if (rc == FGW_OK)
-		rc = bind_i64(st, 2, state);
+		rc = catalog_bind_i64(st, 2, state);
 	if (rc == FGW_OK)
-		rc = bind_i64(st, 3, pages);
+		rc = catalog_bind_i64(st, 3, pages);
 	if (rc == FGW_OK)
-		rc = bind_i64(st, 4, updated_ms);
+		rc = catalog_bind_i64(st, 4, updated_ms);
 	if (rc != FGW_OK) {
-		done(st);
+		catalog_stmt_done(st);
 		return rc;
 	}
-	return run(cat, st, true);
+	return catalog_run(cat, st, true);
 }
 
 int catalog_document_set_key(struct catalog *cat, const char *id,
@@ -759,16 +775,16 @@ int catalog_document_set_key(struct catalog *cat, const char *id,
 
 	if (rc != FGW_OK)
 		return rc;
-	rc = bind_text(st, 1, id, CATALOG_ID_MAX);
+	rc = catalog_bind_text(st, 1, id, CATALOG_ID_MAX);
 	if (rc == FGW_OK)
-		rc = bind_blob(st, 2, wrapped, wrapped_len, CATALOG_WRAPPED_MAX);
+		rc = catalog_bind_blob(st, 2, wrapped, wrapped_len, CATALOG_WRAPPED_MAX);
 	if (rc == FGW_OK)
-		rc = bind_text(st, 3, key_id, CATALOG_KEYID_MAX);
+		rc = catalog_bind_text(st, 3, key_id, CATALOG_KEYID_MAX);
 	if (rc != FGW_OK) {
-		done(st);
+		catalog_stmt_done(st);
 		return rc;
 	}
-	return run(cat, st, true);
+	return catalog_run(cat, st, true);
 }
 
 /* Chooses the list/count statement for a mailbox filter and binds it. */
@@ -779,9 +795,9 @@ static int doc_filter(struct catalog *cat, const char *mailbox, enum stmt_id all
 	int rc = stmt(cat, id, out);
 
 	if (rc == FGW_OK && id == one) {
-		rc = bind_text(*out, 1, mailbox, CATALOG_NUMBER_MAX);
+		rc = catalog_bind_text(*out, 1, mailbox, CATALOG_NUMBER_MAX);
 		if (rc != FGW_OK)
-			done(*out);
+			catalog_stmt_done(*out);
 	}
 	return rc;
 }
@@ -803,8 +819,8 @@ int catalog_document_list(struct catalog *cat, const char *mailbox,
 			rc = fn(&doc, arg);
 	}
 	if (rc == FGW_OK && step != SQLITE_DONE)
-		rc = map_rc(cat, step);
-	done(st);
+		rc = catalog_map_rc(cat, step);
+	catalog_stmt_done(st);
 	memset(doc.wrapped_key, 0, sizeof doc.wrapped_key);
 	return rc;
 }
@@ -827,8 +843,8 @@ long long catalog_document_count(struct catalog *cat, const char *mailbox)
 	if (step == SQLITE_ROW)
 		n = sqlite3_column_int64(st, 0);
 	else
-		rc = map_rc(cat, step);
-	done(st);
+		rc = catalog_map_rc(cat, step);
+	catalog_stmt_done(st);
 	return rc != FGW_OK ? rc : n;
 }
 
@@ -841,24 +857,24 @@ int catalog_job_insert(struct catalog *cat, const struct catalog_job *job)
 
 	if (rc != FGW_OK)
 		return rc;
-	rc = bind_text(st, 1, job->id, CATALOG_ID_MAX);
+	rc = catalog_bind_text(st, 1, job->id, CATALOG_ID_MAX);
 	if (rc == FGW_OK)
-		rc = bind_text(st, 2, job->document, CATALOG_ID_MAX);
+		rc = catalog_bind_text(st, 2, job->document, CATALOG_ID_MAX);
 	if (rc == FGW_OK)
-		rc = bind_text(st, 3, job->destination, CATALOG_NUMBER_MAX);
+		rc = catalog_bind_text(st, 3, job->destination, CATALOG_NUMBER_MAX);
 	if (rc == FGW_OK)
-		rc = bind_i64(st, 4, job->attempts);
+		rc = catalog_bind_i64(st, 4, job->attempts);
 	if (rc == FGW_OK)
-		rc = bind_i64(st, 5, job->next_try_ms);
+		rc = catalog_bind_i64(st, 5, job->next_try_ms);
 	if (rc == FGW_OK)
-		rc = bind_text(st, 6, job->state, CATALOG_STATE_MAX);
+		rc = catalog_bind_text(st, 6, job->state, CATALOG_STATE_MAX);
 	if (rc == FGW_OK)
-		rc = bind_i64(st, 7, job->created_ms);
+		rc = catalog_bind_i64(st, 7, job->created_ms);
 	if (rc != FGW_OK) {
-		done(st);
+		catalog_stmt_done(st);
 		return rc;
 	}
-	return run(cat, st, false);
+	return catalog_run(cat, st, false);
 }
 
 static int read_job(sqlite3_stmt *st, void *out)
@@ -867,15 +883,15 @@ static int read_job(sqlite3_stmt *st, void *out)
 	int rc;
 
 	memset(j, 0, sizeof *j);
-	rc = col_text(st, 0, j->id, sizeof j->id);
+	rc = catalog_col_text(st, 0, j->id, sizeof j->id);
 	if (rc == FGW_OK)
-		rc = col_text(st, 1, j->document, sizeof j->document);
+		rc = catalog_col_text(st, 1, j->document, sizeof j->document);
 	if (rc == FGW_OK)
-		rc = col_text(st, 2, j->destination, sizeof j->destination);
+		rc = catalog_col_text(st, 2, j->destination, sizeof j->destination);
 	j->attempts = (uint32_t)sqlite3_column_int64(st, 3);
 	j->next_try_ms = sqlite3_column_int64(st, 4);
 	if (rc == FGW_OK)
-		rc = col_text(st, 5, j->state, sizeof j->state);
+		rc = catalog_col_text(st, 5, j->state, sizeof j->state);
 	j->created_ms = sqlite3_column_int64(st, 6);
 	return rc;
 }
@@ -894,21 +910,21 @@ int catalog_user_insert(struct catalog *cat, const struct catalog_user *user)
 
 	if (rc != FGW_OK)
 		return rc;
-	rc = bind_text(st, 1, user->name, CATALOG_NAME_MAX);
+	rc = catalog_bind_text(st, 1, user->name, CATALOG_NAME_MAX);
 	if (rc == FGW_OK)
-		rc = bind_text(st, 2, user->role, CATALOG_STATE_MAX);
+		rc = catalog_bind_text(st, 2, user->role, CATALOG_STATE_MAX);
 	if (rc == FGW_OK)
-		rc = bind_blob(st, 3, user->verifier, user->verifier_len,
+		rc = catalog_bind_blob(st, 3, user->verifier, user->verifier_len,
 			       CATALOG_VERIFIER_MAX);
 	if (rc == FGW_OK)
-		rc = bind_i64(st, 4, user->must_change ? 1 : 0);
+		rc = catalog_bind_i64(st, 4, user->must_change ? 1 : 0);
 	if (rc == FGW_OK)
-		rc = bind_i64(st, 5, user->created_ms);
+		rc = catalog_bind_i64(st, 5, user->created_ms);
 	if (rc != FGW_OK) {
-		done(st);
+		catalog_stmt_done(st);
 		return rc;
 	}
-	return run(cat, st, false);
+	return catalog_run(cat, st, false);
 }
 
 static int read_user(sqlite3_stmt *st, void *out)
@@ -917,11 +933,11 @@ static int read_user(sqlite3_stmt *st, void *out)
 	int rc;
 
 	memset(u, 0, sizeof *u);
-	rc = col_text(st, 0, u->name, sizeof u->name);
+	rc = catalog_col_text(st, 0, u->name, sizeof u->name);
 	if (rc == FGW_OK)
-		rc = col_text(st, 1, u->role, sizeof u->role);
+		rc = catalog_col_text(st, 1, u->role, sizeof u->role);
 	if (rc == FGW_OK)
-		rc = col_blob(st, 2, u->verifier, sizeof u->verifier, &u->verifier_len);
+		rc = catalog_col_blob(st, 2, u->verifier, sizeof u->verifier, &u->verifier_len);
 	u->must_change = sqlite3_column_int(st, 3) != 0;
 	u->created_ms = sqlite3_column_int64(st, 4);
 	return rc;
@@ -939,18 +955,18 @@ int catalog_session_insert(struct catalog *cat, const struct catalog_session *s)
 
 	if (rc != FGW_OK)
 		return rc;
-	rc = bind_text(st, 1, s->id, CATALOG_ID_MAX);
+	rc = catalog_bind_text(st, 1, s->id, CATALOG_ID_MAX);
 	if (rc == FGW_OK)
-		rc = bind_text(st, 2, s->user, CATALOG_NAME_MAX);
+		rc = catalog_bind_text(st, 2, s->user, CATALOG_NAME_MAX);
 	if (rc == FGW_OK)
-		rc = bind_i64(st, 3, s->created_ms);
+		rc = catalog_bind_i64(st, 3, s->created_ms);
 	if (rc == FGW_OK)
-		rc = bind_i64(st, 4, s->expires_ms);
+		rc = catalog_bind_i64(st, 4, s->expires_ms);
 	if (rc != FGW_OK) {
-		done(st);
+		catalog_stmt_done(st);
 		return rc;
 	}
-	return run(cat, st, false);
+	return catalog_run(cat, st, false);
 }
 
 static int read_session(sqlite3_stmt *st, void *out)
@@ -959,9 +975,9 @@ static int read_session(sqlite3_stmt *st, void *out)
 	int rc;
 
 	memset(s, 0, sizeof *s);
-	rc = col_text(st, 0, s->id, sizeof s->id);
+	rc = catalog_col_text(st, 0, s->id, sizeof s->id);
 	if (rc == FGW_OK)
-		rc = col_text(st, 1, s->user, sizeof s->user);
+		rc = catalog_col_text(st, 1, s->user, sizeof s->user);
 	s->created_ms = sqlite3_column_int64(st, 2);
 	s->expires_ms = sqlite3_column_int64(st, 3);
 	return rc;
@@ -981,10 +997,10 @@ int catalog_session_delete(struct catalog *cat, const char *id)
 
 static int bind_lock_key(sqlite3_stmt *st, const char *scope, const char *key)
 {
-	int rc = bind_text(st, 1, scope, CATALOG_STATE_MAX);
+	int rc = catalog_bind_text(st, 1, scope, CATALOG_STATE_MAX);
 
 	if (rc == FGW_OK)
-		rc = bind_text(st, 2, key, CATALOG_NAME_MAX);
+		rc = catalog_bind_text(st, 2, key, CATALOG_NAME_MAX);
 	return rc;
 }
 
@@ -1008,7 +1024,7 @@ int catalog_lockout_get(struct catalog *cat, const char *scope, const char *key,
 		return rc;
 	rc = bind_lock_key(st, scope, key);
 	if (rc != FGW_OK) {
-		done(st);
+		catalog_stmt_done(st);
 		return rc;
 	}
 	rc = get_one(cat, st, read_lockout, out);
@@ -1025,14 +1041,14 @@ int catalog_lockout_set(struct catalog *cat, const char *scope, const char *key,
 		return rc;
 	rc = bind_lock_key(st, scope, key);
 	if (rc == FGW_OK)
-		rc = bind_i64(st, 3, value->failures);
+		rc = catalog_bind_i64(st, 3, value->failures);
 	if (rc == FGW_OK)
-		rc = bind_i64(st, 4, value->locked_until_ms);
+		rc = catalog_bind_i64(st, 4, value->locked_until_ms);
 	if (rc != FGW_OK) {
-		done(st);
+		catalog_stmt_done(st);
 		return rc;
 	}
-	return run(cat, st, false);
+	return catalog_run(cat, st, false);
 }
 
 int catalog_lockout_clear(struct catalog *cat, const char *scope, const char *key)
@@ -1044,10 +1060,10 @@ int catalog_lockout_clear(struct catalog *cat, const char *scope, const char *ke
 		return rc;
 	rc = bind_lock_key(st, scope, key);
 	if (rc != FGW_OK) {
-		done(st);
+		catalog_stmt_done(st);
 		return rc;
 	}
-	return run(cat, st, false);
+	return catalog_run(cat, st, false);
 }
 
 /* ---- devices ----------------------------------------------------------- */
@@ -1059,18 +1075,18 @@ int catalog_device_put(struct catalog *cat, const struct catalog_device *device)
 
 	if (rc != FGW_OK)
 		return rc;
-	rc = bind_text(st, 1, device->address, CATALOG_NAME_MAX);
+	rc = catalog_bind_text(st, 1, device->address, CATALOG_NAME_MAX);
 	if (rc == FGW_OK)
-		rc = bind_text(st, 2, device->name, CATALOG_NAME_MAX);
+		rc = catalog_bind_text(st, 2, device->name, CATALOG_NAME_MAX);
 	if (rc == FGW_OK)
-		rc = bind_text(st, 3, device->kind, CATALOG_STATE_MAX);
+		rc = catalog_bind_text(st, 3, device->kind, CATALOG_STATE_MAX);
 	if (rc == FGW_OK)
-		rc = bind_i64(st, 4, device->last_seen_ms);
+		rc = catalog_bind_i64(st, 4, device->last_seen_ms);
 	if (rc != FGW_OK) {
-		done(st);
+		catalog_stmt_done(st);
 		return rc;
 	}
-	return run(cat, st, false);
+	return catalog_run(cat, st, false);
 }
 
 static int read_device(sqlite3_stmt *st, void *out)
@@ -1079,11 +1095,11 @@ static int read_device(sqlite3_stmt *st, void *out)
 	int rc;
 
 	memset(d, 0, sizeof *d);
-	rc = col_text(st, 0, d->address, sizeof d->address);
+	rc = catalog_col_text(st, 0, d->address, sizeof d->address);
 	if (rc == FGW_OK)
-		rc = col_text(st, 1, d->name, sizeof d->name);
+		rc = catalog_col_text(st, 1, d->name, sizeof d->name);
 	if (rc == FGW_OK)
-		rc = col_text(st, 2, d->kind, sizeof d->kind);
+		rc = catalog_col_text(st, 2, d->kind, sizeof d->kind);
 	d->last_seen_ms = sqlite3_column_int64(st, 3);
 	return rc;
 }
@@ -1103,7 +1119,7 @@ static int read_head(sqlite3_stmt *st, void *out)
 	int rc;
 
 	h->seq = (uint64_t)sqlite3_column_int64(st, 0);
-	rc = col_blob(st, 1, h->mac, sizeof h->mac, &len);
+	rc = catalog_col_blob(st, 1, h->mac, sizeof h->mac, &len);
 	if (rc == FGW_OK && len != sizeof h->mac)
 		rc = FGW_ERR_DB;
 	return rc;
@@ -1137,16 +1153,16 @@ static int head_write(struct catalog *cat, enum stmt_id id,
 	rc = stmt(cat, id, &st);
 	if (rc != FGW_OK)
 		return rc;
-	rc = bind_i64(st, 1, (int64_t)head->seq);
+	rc = catalog_bind_i64(st, 1, (int64_t)head->seq);
 	if (rc == FGW_OK)
-		rc = bind_blob(st, 2, head->mac, sizeof head->mac, sizeof head->mac);
+		rc = catalog_bind_blob(st, 2, head->mac, sizeof head->mac, sizeof head->mac);
 	if (rc != FGW_OK) {
-		done(st);
+		catalog_stmt_done(st);
 		return rc;
 	}
 	if (relax && exec(cat, "PRAGMA synchronous = NORMAL") != FGW_OK)
 		relax = false;
-	rc = run(cat, st, true);
+	rc = catalog_run(cat, st, true);
 	if (relax && exec(cat, "PRAGMA synchronous = FULL") != FGW_OK)
 		rc = FGW_ERR_DB;
 	return rc == FGW_ERR_NOT_FOUND ? FGW_ERR_STATE : rc;
