@@ -68,6 +68,22 @@ static bool section_declared(const char *section)
 	return false;
 }
 
+/* Lists the declared sections, in table order, comma-separated. */
+static void section_names(char *buf, size_t size)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < config_key_count; i++) {
+		const char *name = config_keys[i].section;
+		if (i > 0 && strcmp(config_keys[i - 1].section, name) == 0)
+			continue;
+		if (str_format(buf + used, size - used, "%s%s", used ? ", " : "", name) != FGW_OK)
+			return;
+		used += strlen(buf + used);
+	}
+}
+
 /* ---- locating keys in the file (iniparser keeps no line numbers) ---- */
 
 static char *trim(char *s)
@@ -323,8 +339,10 @@ static void check_section(struct config_ctx *ctx, struct config *cfg, dictionary
 	size_t plen = strlen(section) + 1;
 
 	if (!section_declared(section)) {
+		char allowed[256];
+		section_names(allowed, sizeof allowed);
 		ctx_report(ctx, locate(ctx->file, section, NULL, NULL),
-			   "[%s]: unknown section; allowed: general, fax, audit, security", section);
+			   "[%s]: unknown section; allowed: %s", section, allowed);
 		return;
 	}
 	if (n <= 0)
