@@ -11,3 +11,4 @@ STORAGE_SRCS += storage/audit_verify.c
 STORAGE_SRCS += storage/audit_syslog.c
 STORAGE_SRCS += storage/cert.c
 STORAGE_SRCS += storage/store.c
+STORAGE_SRCS += storage/store_mailbox.c
