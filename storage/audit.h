@@ -270,7 +270,7 @@ int audit_read_file(const char *path, audit_record_fn fn, void *arg,
 /* ---- syslog forwarding (RFC 5424) --------------------------------------- */
 
 /* Opens a forwarder to target: "udp:HOST:PORT" or "tcp:HOST:PORT" (HOST a
- * name, IPv4 or [IPv6]). hostname is the HOSTNAME field (NULL: gethostname).
+ * name, IPv4 or [IPv6]), or "unix:/PATH" (a local syslog socket). hostname is the HOSTNAME field (NULL: gethostname).
  * Each record becomes one RFC 5424 message, facility authpriv (10),
  * severity notice, APP-NAME faxgw, MSGID the event type, structured data
  * [faxgw@32473 seq="N" type="T" mac="HEX"] and the JSON line as MSG; over
@@ -279,6 +279,13 @@ int audit_read_file(const char *path, audit_record_fn fn, void *arg,
  * never fails an append. *out owned by the caller: audit_syslog_close(). */
 int audit_syslog_open(const char *target, const char *hostname,
 		      struct audit_syslog **out);
+/* Opens one forwarder per space-separated target (e.g. "unix:/dev/log
+ * udp:192.0.2.10:514"): each record goes to all of them. "unix:PATH" is a
+ * local syslog datagram socket. Empty targets: *out NULL and 0. Returns as
+ * audit_syslog_open; on error nothing stays open. */
+int audit_syslog_open_list(const char *targets, const char *hostname,
+			   struct audit_syslog **out);
+/* Closes s and every further destination opened with it. NULL is fine. */
 void audit_syslog_close(struct audit_syslog *s);
 
 /* Sends one record line (without newline) now. Returns 0 or FGW_ERR_IO. */
@@ -286,7 +293,7 @@ int audit_syslog_send(struct audit_syslog *s, uint64_t seq, const char *type,
 		      const char *mac_hex, int64_t time_ms,
 		      const char *line, size_t line_len);
 
-/* Messages that could not be sent so far. */
+/* Messages that could not be sent so far, over all destinations. */
 uint64_t audit_syslog_dropped(const struct audit_syslog *s);
 
 #endif

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "common/err.h"
@@ -32,8 +33,22 @@ struct audit_syslog {
 	long pid;
 	uint64_t dropped;
 	bool warned;
+	struct audit_syslog *next;     /* further destinations (open_list) */
 	char msg[AUDIT_RECORD_MAX + 512];
 };
+
+/* "unix:PATH": a local syslog socket such as /dev/log (datagrams). */
+static int set_unix_target(struct audit_syslog *s, const char *path)
+{
+	struct sockaddr_un *un = (struct sockaddr_un *)&s->addr;
+
+	if (*path != '/' || str_copy(un->sun_path, sizeof un->sun_path, path) != FGW_OK)
+		return FGW_ERR_PARSE;
+	un->sun_family = AF_UNIX;
+	s->addrlen = sizeof *un;
+	s->socktype = SOCK_DGRAM;
+	return FGW_OK;
+}
 
 /* Splits "udp:HOST:PORT" / "tcp:[V6]:PORT" into its parts. */
 static int parse_target(const char *target, int *socktype, char *host, size_t hsize,
@@ -138,12 +153,14 @@ int audit_syslog_open(const char *target, const char *hostname,
 	s->fd = -1;
 	s->pid = (long)getpid();
 	rc = str_copy(s->target, sizeof s->target, target);
-	if (rc == FGW_OK)
+	if (rc == FGW_OK && strncmp(target, "unix:", 5) == 0)
+		rc = set_unix_target(s, target + 5);
+	else if (rc == FGW_OK)
 		rc = parse_target(target, &s->socktype, host, sizeof host, port, sizeof port);
 	if (rc != FGW_OK)
-		log_error("audit syslog: bad target '%s': expected udp:HOST:PORT or "
-			  "tcp:HOST:PORT", target);
-	if (rc == FGW_OK)
+		log_error("audit syslog: bad target '%s': expected udp:HOST:PORT, "
+			  "tcp:HOST:PORT or unix:/PATH", target);
+	if (rc == FGW_OK && s->addr.ss_family != AF_UNIX)
 		rc = resolve(s, host, port);
 	if (rc != FGW_OK) {
 		free(s);
@@ -155,18 +172,49 @@ int audit_syslog_open(const char *target, const char *hostname,
 	return FGW_OK;
 }
 
+int audit_syslog_open_list(const char *targets, const char *hostname,
+			   struct audit_syslog **out)
+{
+	char list[1024], *item, *rest;
+	struct audit_syslog **tail = out;
+	int rc = str_copy(list, sizeof list, targets);
+
+	*out = NULL;
+	for (item = list; rc == FGW_OK && item != NULL; item = rest) {
+		rest = strchr(item, ' ');
+		if (rest != NULL)
+			*rest++ = '\0';
+		if (*item == '\0')
+			continue;
+		rc = audit_syslog_open(item, hostname, tail);
+		if (rc == FGW_OK)
+			tail = &(*tail)->next;
+	}
+	if (rc != FGW_OK) {
+		audit_syslog_close(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
 void audit_syslog_close(struct audit_syslog *s)
 {
-	if (s == NULL)
-		return;
-	if (s->fd >= 0)
-		(void)close(s->fd);
-	free(s);
+	while (s != NULL) {
+		struct audit_syslog *next = s->next;
+		if (s->fd >= 0)
+			(void)close(s->fd);
+		free(s);
+		s = next;
+	}
 }
 
 uint64_t audit_syslog_dropped(const struct audit_syslog *s)
 {
-	return s->dropped;
+	uint64_t n = 0;
+
+	for (; s != NULL; s = s->next)
+		n += s->dropped;
+	return n;
 }
 
 /* Formats the RFC 5424 message into s->msg; *len gets its length. The SD
@@ -226,9 +274,8 @@ static bool transmit(struct audit_syslog *s, size_t len)
 	return send_all(s->fd, frame, strlen(frame)) && send_all(s->fd, s->msg, len);
 }
 
-int audit_syslog_send(struct audit_syslog *s, uint64_t seq, const char *type,
-		      const char *mac_hex, int64_t time_ms,
-		      const char *line, size_t line_len)
+static int send_one(struct audit_syslog *s, uint64_t seq, const char *type,
+		    const char *mac_hex, int64_t time_ms, const char *line, size_t line_len)
 {
 	size_t len = 0;
 	int rc = format(s, seq, type, mac_hex, time_ms, line, line_len, &len);
@@ -250,4 +297,16 @@ int audit_syslog_send(struct audit_syslog *s, uint64_t seq, const char *type,
 	else
 		s->warned = false;
 	return rc == FGW_OK ? FGW_OK : FGW_ERR_IO;
+}
+
+int audit_syslog_send(struct audit_syslog *s, uint64_t seq, const char *type,
+		      const char *mac_hex, int64_t time_ms,
+		      const char *line, size_t line_len)
+{
+	int rc = FGW_OK;
+
+	for (; s != NULL; s = s->next)
+		if (send_one(s, seq, type, mac_hex, time_ms, line, line_len) != FGW_OK)
+			rc = FGW_ERR_IO;
+	return rc;
 }
