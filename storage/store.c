@@ -86,7 +86,8 @@ static int open_audit(struct store *s)
 {
 	uint8_t key[KEYS_LEN];
 	char path[PATH_CAP];
-	struct audit_options ao = {.clock = s->opts.clock, .catalog = s->catalog};
+	struct audit_options ao = {.clock = s->opts.clock, .catalog = s->catalog,
+				   .forward = s->opts.forward};
 	int rc = join(path, s->dir, STORE_AUDIT_FILE);
 
 	if (rc == FGW_OK)

@@ -41,6 +41,9 @@ struct store_options {
 	uint32_t inbox_retention_days;
 	/* clock of the audit log (tests); NULL: the system clocks */
 	const struct audit_clock *clock;
+	/* syslog copy of every audit record (audit_syslog_open_list); not
+	 * owned, must outlive the store; NULL: none */
+	struct audit_syslog *forward;
 };
 
 /* Creates a new device in dir: the directory (0700; an existing one must
