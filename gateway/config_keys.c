@@ -40,6 +40,16 @@ const struct config_key config_keys[] = {
 	 "consecutive failed logins before the account locks"},
 	{"security", "scrypt_log2_n", CONFIG_INT, "15", 14, 22, NULL, NULL,
 	 "scrypt cost (log2 N) for PIN and password hashing"},
+
+	{"inbound", "unknown_sub", CONFIG_ENUM, "reject", 0, 0, "reject|inbox", NULL,
+	 "what happens to a fax whose F-code (SUB) names no mailbox"},
+	{"inbound", "forward_inbox_to_device", CONFIG_BOOL, "no", 0, 0, NULL, NULL,
+	 "send every general-inbox fax on to the office device line"},
+
+	{"notify", "command", CONFIG_STRING, "", 0, 4095, NULL, NULL,
+	 "program run with each owner notification as JSON on stdin, empty for none"},
+	{"notify", "timeout_seconds", CONFIG_INT, "10", 1, 3600, NULL, NULL,
+	 "seconds a notification program may run before it is killed"},
 };
 
 const size_t config_key_count = sizeof config_keys / sizeof config_keys[0];
