@@ -12,5 +12,4 @@ GATEWAY_SRCS += gateway/cmd_log.c
 GATEWAY_SRCS += gateway/cmd_init.c
 GATEWAY_SRCS += gateway/cmd_wipe.c
 GATEWAY_SRCS += gateway/cmd_cert.c
-GATEWAY_SRCS += gateway/dialrules.c
 GATEWAY_SRCS += gateway/notify.c
