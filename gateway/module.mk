@@ -13,3 +13,4 @@ GATEWAY_SRCS += gateway/cmd_init.c
 GATEWAY_SRCS += gateway/cmd_wipe.c
 GATEWAY_SRCS += gateway/cmd_cert.c
 GATEWAY_SRCS += gateway/notify.c
+GATEWAY_SRCS += gateway/dialrules.c
