@@ -37,8 +37,18 @@
  * caller sets accept_tampered (then the break is recorded as a "security"
  * record and verify keeps reporting the original break).
  *
- * Every function returns 0 or a negative FGW_ERR_* code. One struct audit
- * per log file; use it from one thread. */
+ * Several writers: faxgwd and the faxgw CLI append to the same file, each
+ * with its own struct audit. Every append and sync holds an exclusive
+ * flock on the file for its own duration and first reads the records
+ * others appended since (checking each one's MAC, seq and link), so the
+ * chain goes on from the file's real end. A record of another writer that
+ * does not verify is never chained onto silently: the append fails with
+ * FGW_ERR_TAMPERED (logged), or with accept_tampered a "security" record
+ * names the break; bytes a dead writer left after the last newline are cut
+ * off with a "log_repaired" record. The catalog head only moves forward.
+ *
+ * Every function returns 0 or a negative FGW_ERR_* code. Use one struct
+ * audit from one thread. */
 #ifndef FAXGW_STORAGE_AUDIT_H
 #define FAXGW_STORAGE_AUDIT_H
 
@@ -125,9 +135,8 @@ struct audit_options {
 /* Opens (creating, mode 0600) the log at path for appending, with key
  * (copied; wiped at close). Verifies the existing file and the catalog's
  * head; repairs a torn tail (see above). opts may be NULL. On
- * FGW_ERR_TAMPERED the problem has been logged with log_error;
- * FGW_ERR_BUSY when another process holds the log open for writing (one
- * writer per file, enforced with flock). On success
+ * FGW_ERR_TAMPERED the problem has been logged with log_error. Other
+ * processes may have the same log open (see "Several writers"). On success
  * *out is owned by the caller: audit_close() it. */
 int audit_open(const char *path, const uint8_t key[static AUDIT_KEY_LEN],
 	       const struct audit_options *opts, struct audit **out);

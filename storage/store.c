@@ -37,6 +37,7 @@ struct store {
 struct store_doc {
 	struct store *s;
 	struct vault_writer *w;
+	int held_fd;   /* the finished blob, locked until its row is committed */
 	struct catalog_document row;
 	uint8_t key[KEYS_LEN];
 };
@@ -172,16 +173,25 @@ static int is_orphan(struct store *s, const char *name, bool temporary, bool *or
 	return rc == FGW_ERR_NOT_FOUND ? FGW_OK : rc;
 }
 
+/* Another process may be writing name right now (faxgwd receiving while
+ * the CLI opens the store): its writer holds a lock from the temporary
+ * file's creation until the catalog row is committed, so a file we cannot
+ * lock is left alone, and the catalog is asked only once we hold the lock. */
 static int sweep_one(struct store *s, const char *name, bool temporary)
 {
 	uint64_t bytes = 0;
-	bool orphan;
-	int rc = is_orphan(s, name, temporary, &orphan);
+	bool orphan = false;
+	int fd, rc = vault_lock_file(s->vault, name, &fd);
 
+	if (rc == FGW_ERR_BUSY || rc == FGW_ERR_NOT_FOUND)
+		return FGW_OK;
+	if (rc == FGW_OK)
+		rc = is_orphan(s, name, temporary, &orphan);
+	if (rc == FGW_OK && orphan)
+		rc = vault_wipe_file(s->vault, name, &bytes);
+	if (fd >= 0)
+		close(fd);
 	if (rc != FGW_OK || !orphan)
-		return rc;
-	rc = vault_wipe_file(s->vault, name, &bytes);
-	if (rc != FGW_OK)
 		return rc;
 	s->swept++;
 	log_warn("wiped %s/%s left by an interrupted write", vault_dir(s->vault), name);
@@ -465,6 +475,7 @@ int store_doc_create(struct store *s, const struct catalog_document *meta,
 	if (d == NULL)
 		return FGW_ERR_NOMEM;
 	d->s = s;
+	d->held_fd = -1;
 	d->row = *meta;
 	if (d->row.created_ms == 0)
 		d->row.created_ms = store_now_ms();
@@ -509,7 +520,7 @@ static void doc_free(struct store_doc *d)
 int store_doc_commit(struct store_doc *d, char *id)
 {
 	struct store *s = d->s;
-	int rc = vault_writer_finish(d->w, &d->row.size_bytes);
+	int rc = vault_writer_finish_held(d->w, &d->row.size_bytes, &d->held_fd);
 
 	d->w = NULL;
 	if (rc == FGW_OK) {
@@ -521,6 +532,8 @@ int store_doc_commit(struct store_doc *d, char *id)
 			log_error("could not wipe %s after a failed commit; the next start will",
 				  d->row.blob);
 	}
+	if (d->held_fd >= 0)
+		close(d->held_fd);
 	if (rc == FGW_OK && id != NULL)
 		rc = str_copy(id, VAULT_ID_LEN + 1, d->row.id);
 	doc_free(d);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -235,6 +236,26 @@ int vault_list(struct vault *v, vault_file_fn fn, void *arg)
 	return rc;
 }
 
+int vault_lock_file(struct vault *v, const char *name, int *fd)
+{
+	struct stat st;
+
+	*fd = -1;
+	if (strchr(name, '/') != NULL || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+		return FGW_ERR_INVALID;
+	*fd = openat(v->dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (*fd < 0)
+		return errno == ENOENT ? FGW_ERR_NOT_FOUND : FGW_ERR_IO;
+	if (flock(*fd, LOCK_EX | LOCK_NB) != 0 || fstat(*fd, &st) != 0 || st.st_nlink == 0) {
+		int rc = errno == EWOULDBLOCK ? FGW_ERR_BUSY : FGW_ERR_NOT_FOUND;
+
+		close(*fd);
+		*fd = -1;
+		return rc;
+	}
+	return FGW_OK;
+}
+
 int vault_wipe_file(struct vault *v, const char *name, uint64_t *bytes)
 {
 	if (strchr(name, '/') != NULL || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
@@ -409,22 +430,48 @@ static int writer_setup(struct vault_writer *w, const uint8_t doc_id[static KEYS
 	return crypt_init(&w->c, true, key);
 }
 
+/* Takes the writer's lock on its new file. The orphan sweep of another
+ * process may have locked and wiped it between our open and this lock;
+ * then the file is gone (no links) and the caller makes it again. */
+static int lock_new_file(struct vault_writer *w, bool *gone)
+{
+	struct stat st;
+
+	*gone = false;
+	while (flock(w->fd, LOCK_EX) != 0)
+		if (errno != EINTR) {
+			log_errno("cannot lock %s/%s", w->v->dir, w->tmp);
+			return FGW_ERR_IO;
+		}
+	if (fstat(w->fd, &st) != 0)
+		return FGW_ERR_IO;
+	*gone = st.st_nlink == 0;
+	return FGW_OK;
+}
+
 static int writer_create(struct vault_writer *w, const char *id)
 {
 	struct stat st;
+	bool gone = true;
+	int rc = FGW_OK;
 
 	if (vault_blob_name(id, w->final, sizeof w->final) != FGW_OK ||
 	    str_format(w->tmp, sizeof w->tmp, "%s%s", VAULT_TMP_PREFIX, w->final) != FGW_OK)
 		return FGW_ERR_PARSE;
 	if (fstatat(w->v->dirfd, w->final, &st, AT_SYMLINK_NOFOLLOW) == 0)
 		return FGW_ERR_EXISTS;
-	w->fd = openat(w->v->dirfd, w->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
-		       0600);
-	if (w->fd < 0) {
-		log_errno("cannot create %s/%s", w->v->dir, w->tmp);
-		return errno == EEXIST ? FGW_ERR_EXISTS : FGW_ERR_IO;
+	for (int tries = 0; rc == FGW_OK && gone && tries < 3; tries++) {
+		if (w->fd >= 0)
+			close(w->fd);
+		w->fd = openat(w->v->dirfd, w->tmp,
+			       O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+		if (w->fd < 0) {
+			log_errno("cannot create %s/%s", w->v->dir, w->tmp);
+			return errno == EEXIST ? FGW_ERR_EXISTS : FGW_ERR_IO;
+		}
+		rc = lock_new_file(w, &gone);
 	}
-	return FGW_OK;
+	return rc == FGW_OK && gone ? FGW_ERR_IO : rc;
 }
 
 int vault_writer_open(struct vault *v, const char *id, const uint8_t key[static KEYS_LEN],
@@ -601,8 +648,18 @@ static void writer_free(struct vault_writer *w)
 
 int vault_writer_finish(struct vault_writer *w, uint64_t *size)
 {
+	int fd = -1, rc = vault_writer_finish_held(w, size, &fd);
+
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+int vault_writer_finish_held(struct vault_writer *w, uint64_t *size, int *held_fd)
+{
 	int rc = w->error;
 
+	*held_fd = -1;
 	if (rc == FGW_OK)
 		rc = write_index(w);
 	if (rc == FGW_OK)
@@ -617,7 +674,7 @@ int vault_writer_finish(struct vault_writer *w, uint64_t *size)
 	}
 	if (size != NULL)
 		*size = w->page_bytes;
-	close(w->fd);
+	*held_fd = w->fd;
 	writer_free(w);
 	return FGW_OK;
 }
@@ -627,10 +684,11 @@ void vault_writer_abort(struct vault_writer *w)
 	if (w == NULL)
 		return;
 	if (w->fd >= 0) {
-		close(w->fd);
+		/* wiped while still locked, so no sweep races us to it */
 		if (wipe_file_at(w->v->dirfd, w->tmp, NULL) != FGW_OK)
 			log_error("could not wipe %s/%s; it is removed at the next start",
 				  w->v->dir, w->tmp);
+		close(w->fd);
 	}
 	writer_free(w);
 }

@@ -71,7 +71,8 @@ void vault_close(struct vault *v);
 const char *vault_dir(const struct vault *v);
 
 /* Starts writing document id under key (key_id is stored in the header).
- * Data goes to a temporary file until vault_writer_finish. Returns 0 and
+ * Data goes to a temporary file until vault_writer_finish; the writer
+ * holds an exclusive flock on it throughout (see vault_lock_file). Returns 0 and
  * *out, FGW_ERR_EXISTS (a blob with this id exists), FGW_ERR_PARSE (bad
  * id), FGW_ERR_IO. The key is copied; the caller keeps and wipes its own. */
 int vault_writer_open(struct vault *v, const char *id, const uint8_t key[static KEYS_LEN],
@@ -90,6 +91,13 @@ int vault_writer_add_page_fd(struct vault_writer *w, int fd);
  * the temporary file has been wiped. *size (may be NULL) gets the total
  * bytes of pages written. Returns 0 or an FGW_ERR_* code. */
 int vault_writer_finish(struct vault_writer *w, uint64_t *size);
+
+/* As vault_writer_finish, but the blob's descriptor stays open and
+ * locked (flock LOCK_EX, held since vault_writer_open) in *held_fd: the
+ * orphan sweep of another process skips locked files, so the caller
+ * records the blob in the catalog and only then close()s *held_fd.
+ * *held_fd is -1 on failure. */
+int vault_writer_finish_held(struct vault_writer *w, uint64_t *size, int *held_fd);
 
 /* Wipes the temporary file and frees w. NULL is fine. */
 void vault_writer_abort(struct vault_writer *w);
@@ -136,6 +144,13 @@ int vault_list(struct vault *v, vault_file_fn fn, void *arg);
 /* Returns the document id of a blob name ("<id>.fgv") in id, or
  * FGW_ERR_PARSE when name is not a blob name. */
 int vault_name_to_id(const char *name, char id[static VAULT_ID_LEN + 1]);
+
+/* Locks the vault file name against writers (flock LOCK_EX, not waiting),
+ * so that it can be wiped without racing the process writing it. Returns
+ * 0 and *fd (close it to unlock, after the wipe), FGW_ERR_BUSY (a writer
+ * holds it: leave it alone), FGW_ERR_NOT_FOUND (gone meanwhile),
+ * FGW_ERR_INVALID or FGW_ERR_IO. */
+int vault_lock_file(struct vault *v, const char *name, int *fd);
 
 /* Overwrites a vault file (by name) with random bytes, fsyncs, unlinks and
  * fsyncs the directory; *bytes (may be NULL) gets its size. Returns 0,

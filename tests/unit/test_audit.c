@@ -275,13 +275,22 @@ Test(audit, record_over_the_line_limit_is_refused)
 	free(v);
 }
 
-Test(audit, second_writer_is_refused)
+Test(audit, second_writer_continues_the_chain)
 {
+	struct audit_verify_result res;
 	struct audit *a, *b;
+	uint64_t sa = 0, sb = 0;
 
 	cr_assert_eq(audit_open(logpath, key, NULL, &a), 0);
-	cr_assert_eq(audit_open(logpath, key, NULL, &b), FGW_ERR_BUSY);
+	cr_assert_eq(audit_open(logpath, key, NULL, &b), 0);
+	cr_assert_eq(audit_append(a, AUDIT_LOGIN, NULL, 0, &sa), 0);
+	cr_assert_eq(audit_append(b, AUDIT_LOGIN, NULL, 0, &sb), 0);
+	cr_assert_eq(sb, sa + 1);
+	cr_assert_eq(audit_append(a, AUDIT_LOGIN, NULL, 0, &sa), 0);
+	cr_assert_eq(sa, sb + 1);
+	cr_assert_eq(audit_close(b), 0);
 	cr_assert_eq(audit_close(a), 0);
+	cr_assert_eq(audit_verify_file(logpath, key, NULL, &res), 0, "%s", res.detail);
 }
 
 Test(audit, log_readable_by_others_is_refused)
