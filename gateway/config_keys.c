@@ -50,6 +50,31 @@ const struct config_key config_keys[] = {
 	 "program run with each owner notification as JSON on stdin, empty for none"},
 	{"notify", "timeout_seconds", CONFIG_INT, "10", 1, 3600, NULL, NULL,
 	 "seconds a notification program may run before it is killed"},
+
+	{"outbound", "double_entry", CONFIG_BOOL, "yes", 0, 0, NULL, NULL,
+	 "an office device must dial the destination twice (confirmation tone between)"},
+	{"outbound", "first_digit_seconds", CONFIG_INT, "10", 1, 60, NULL, NULL,
+	 "seconds the device line waits for the first digit of an entry"},
+	{"outbound", "inter_digit_seconds", CONFIG_INT, "4", 1, 30, NULL, NULL,
+	 "seconds of silence after a digit that end an entry"},
+
+	{"dialing", "international_allow", CONFIG_BOOL, "no", 0, 0, NULL, NULL,
+	 "allow international numbers to every country"},
+	{"dialing", "countries", CONFIG_STRING, "", 0, 255, NULL, "0123456789, ",
+	 "country codes reachable even when international_allow is no (e.g. 1,44,82)"},
+	{"dialing", "premium_allow", CONFIG_BOOL, "no", 0, 0, NULL, NULL,
+	 "allow 0990 premium-rate (dial Q2) numbers"},
+	{"dialing", "deny_prefixes", CONFIG_STRING, "", 0, 1023, NULL, "0123456789, ",
+	 "number prefixes never dialled (national form, e.g. 0120,0570)"},
+	{"dialing", "allow_prefixes", CONFIG_STRING, "", 0, 1023, NULL, "0123456789, ",
+	 "when set, the only prefixes public numbers may start with"},
+
+	{"queue", "max_tries", CONFIG_INT, "3", 1, 20, NULL, NULL,
+	 "attempts per outbound fax before it fails for good"},
+	{"queue", "retry_seconds", CONFIG_INT, "60", 1, 86400, NULL, NULL,
+	 "wait before the first retry"},
+	{"queue", "backoff_factor", CONFIG_INT, "2", 1, 10, NULL, NULL,
+	 "each further retry waits this many times longer than the one before"},
 };
 
 const size_t config_key_count = sizeof config_keys / sizeof config_keys[0];
