@@ -46,7 +46,8 @@ struct inbound;
  * [inbound] forward_inbox_to_device = yes: the daemon/queue sends it to the
  * office device line. doc_id is the vault id (32 hex digits), doc the
  * catalog row (valid during the call only). Returns 0, or an FGW_ERR_* code
- * that is logged and audited ("forward_failed") but does not fail the fax. */
+ * that is logged (the document stays in the inbox) but does not fail the
+ * fax. The queue that sends it audits the sending itself. */
 typedef int (*inbound_forward_fn)(void *arg, const char *doc_id,
 				  const struct catalog_document *doc);
 
@@ -56,8 +57,9 @@ struct inbound_env {
 	struct store *store;
 	const struct config *cfg;     /* [inbound] keys; NULL: the defaults */
 	/* Optional (NULL: none): the owner notification hook. inbound_finish
-	 * starts it without waiting (notify_spawn); the daemon reaps it with
-	 * notify_poll. */
+	 * starts it without waiting (notify_spawn) for every call, with event
+	 * fax_held (mailbox), fax_received (inbox), fax_rejected or
+	 * fax_failed; the daemon reaps it with notify_poll. */
 	struct notify *notify;
 	/* Optional (NULL: forwarding configured but nobody to forward to is
 	 * logged as a warning). */
@@ -102,8 +104,8 @@ const char *inbound_document_id(const struct inbound *in);
 /* The decision inbound_decide gave (FAX_REJECT_SUB before it was asked). */
 enum fax_decision inbound_decision(const struct inbound *in);
 
-/* The mailbox the call was routed to: "" for the general inbox or before
- * inbound_decide accepted. Owned by in. */
+/* The mailbox the SUB named (also when its password was refused): "" for
+ * the general inbox, an unknown SUB, or before inbound_decide. Owned by in. */
 const char *inbound_mailbox(const struct inbound *in);
 
 /* True when inbound_finish handed the document to env->forward and it

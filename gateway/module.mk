@@ -14,3 +14,4 @@ GATEWAY_SRCS += gateway/cmd_wipe.c
 GATEWAY_SRCS += gateway/cmd_cert.c
 GATEWAY_SRCS += gateway/notify.c
 GATEWAY_SRCS += gateway/dialrules.c
+GATEWAY_SRCS += gateway/inbound.c
