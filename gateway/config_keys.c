@@ -75,6 +75,15 @@ const struct config_key config_keys[] = {
 	 "wait before the first retry"},
 	{"queue", "backoff_factor", CONFIG_INT, "2", 1, 10, NULL, NULL,
 	 "each further retry waits this many times longer than the one before"},
+	{"daemon", "frames_per_turn", CONFIG_INT, "50", 1, 1000, NULL, NULL,
+	 "20 ms frames a simulated call is pumped per event-loop turn before yielding"},
+	{"daemon", "call_limit_seconds", CONFIG_INT, "600", 10, 7200, NULL, NULL,
+	 "call time after which a call is cut and recorded as failed"},
+
+	{"lines", "trunk_channels", CONFIG_INT, "4", 1, 64, NULL, NULL,
+	 "simultaneous calls on the (simulated) public trunk"},
+	{"lines", "device_channels", CONFIG_INT, "1", 1, 64, NULL, NULL,
+	 "simultaneous calls on the (simulated) office device line"},
 };
 
 const size_t config_key_count = sizeof config_keys / sizeof config_keys[0];
