@@ -7,7 +7,7 @@ packages=(
   build-essential pkg-config clang libclang-rt-14-dev
   libspandsp-dev libtiff-dev libtiff-tools libssl-dev libiniparser-dev
   libcriterion-dev libsqlite3-dev sqlite3 libevent-dev libosip2-dev
-  ghostscript
+  ghostscript poppler-utils
 )
 
 missing=()
