@@ -15,3 +15,4 @@ GATEWAY_SRCS += gateway/cmd_cert.c
 GATEWAY_SRCS += gateway/notify.c
 GATEWAY_SRCS += gateway/dialrules.c
 GATEWAY_SRCS += gateway/inbound.c
+GATEWAY_SRCS += gateway/pdf.c
