@@ -10,5 +10,7 @@ int cmd_log(int argc, char **argv);
 int cmd_init(int argc, char **argv);
 int cmd_wipe(int argc, char **argv);
 int cmd_cert(int argc, char **argv);
+int cmd_simulate(int argc, char **argv);
+int cmd_status(int argc, char **argv);
 
 #endif

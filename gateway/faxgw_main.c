@@ -17,6 +17,8 @@ static const struct command commands[] = {
 	{"init", cmd_init, "create a new device: data directory and keys"},
 	{"wipe", cmd_wipe, "erase a document, or the whole device, with a signed certificate"},
 	{"cert", cmd_cert, "verify an erasure certificate (cert verify FILE --pubkey KEY)"},
+	{"simulate", cmd_simulate, "drive the daemon's simulated lines (simulate incoming ...)"},
+	{"status", cmd_status, "ask the running faxgwd for pid, uptime, calls and lines"},
 };
 
 static void usage(FILE *out)

@@ -1,0 +1,84 @@
+/* Calls on the daemon's event loop: a call is the daemon's fax endpoint
+ * on its line end plus, on a simulated line, the simulated far end's
+ * endpoint on the other end. Any number run at once.
+ *
+ * Pacing: a simulated call has no clock of its own, so it is pumped as
+ * fast as possible, in 20 ms frames, up to frames_per_turn frames per
+ * loop turn, and then yields through a zero-timeout event so other calls
+ * and the control socket stay served. A real (SIP) line will be paced by
+ * its RTP clock instead: frames are processed as packets arrive and are
+ * due. Only simulated calls (both endpoints present) exist for now.
+ *
+ * Every call ends exactly once through its done callback (finished,
+ * timed out, or aborted at shutdown), after which the registry frees the
+ * endpoints and gives the line back. */
+#ifndef FAXGW_GATEWAY_CALL_H
+#define FAXGW_GATEWAY_CALL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dsp/fax.h"
+
+struct event_base;
+struct line;
+struct call;
+struct call_registry;
+
+/* How a call ended. */
+struct call_outcome {
+	struct fax_result local;  /* the daemon's endpoint */
+	struct fax_result far;    /* the simulated far end's endpoint */
+	uint64_t samples;         /* call time in 8 kHz samples */
+	bool timed_out;           /* the call ran past its limit and was cut */
+	bool aborted;             /* cut by call_registry_abort_all (shutdown) */
+};
+
+/* Called once when the call is over; o is valid during the call only.
+ * May start new calls. The endpoints are freed after it returns. */
+typedef void call_done_fn(void *arg, const struct call_outcome *o);
+
+struct call_params {
+	const char *label;            /* for logs and status; copied */
+	struct fax_endpoint *local;   /* required */
+	struct line *local_line;
+	struct fax_endpoint *far;     /* required for now (simulated lines) */
+	struct line *far_line;
+	unsigned max_seconds;         /* call time limit; 0: 600 */
+	call_done_fn *done;           /* required */
+	void *done_arg;
+	/* Gives the line back after done (may be NULL). */
+	void (*release)(void *arg);
+	void *release_arg;
+};
+
+/* Makes an empty registry on base. frames_per_turn: 1..1000. Returns 0
+ * and *out (call_registry_free), FGW_ERR_INVALID, FGW_ERR_NOMEM. */
+int call_registry_new(struct event_base *base, unsigned frames_per_turn,
+		      struct call_registry **out);
+
+/* Changes the frames per turn (reload). Out-of-range values are ignored. */
+void call_registry_set_frames(struct call_registry *r, unsigned frames_per_turn);
+
+/* Starts a call. On success the registry owns both endpoints and calls
+ * release at the end; returns 0. On failure (FGW_ERR_INVALID: a required
+ * part missing or transports differ; FGW_ERR_UNSUPPORTED: no far end;
+ * FGW_ERR_NOMEM) the caller still owns everything. */
+int call_start(struct call_registry *r, const struct call_params *p);
+
+/* Ends every call now (local hang-up on both ends): each done callback
+ * runs, with aborted set, before this returns. */
+void call_registry_abort_all(struct call_registry *r);
+
+/* Calls in progress. */
+size_t call_registry_count(const struct call_registry *r);
+
+/* Calls fn for each call in progress: its label and call time so far. */
+typedef void call_visit_fn(void *arg, const char *label, double seconds);
+void call_registry_list(const struct call_registry *r, call_visit_fn *fn, void *arg);
+
+/* Aborts every call (see above) and frees r. NULL is fine. */
+void call_registry_free(struct call_registry *r);
+
+#endif
