@@ -5,6 +5,7 @@
 
 #include "common/err.h"
 #include "common/str.h"
+#include "gateway/config.h"
 
 /* Carrier identification codes that can precede a number. */
 static const char *const carriers[] = { "0033", "0041", "0061", "001" };
@@ -263,15 +264,16 @@ int dialrules_parse_list(const char *text, struct dialrules_prefixes *out, char 
 		char ch = text[pos];
 
 		if (ch == ',' || ch == '\0') {
-			if (len > 0 && ++out->count > DIALRULES_MAX_PREFIXES) {
-				(void)str_format(msg, msgsize, "more than %d entries in the list",
-						 DIALRULES_MAX_PREFIXES);
-				return FGW_ERR_RANGE;
-			}
+			out->count += len > 0;
 			len = 0;
 			if (ch == '\0')
 				return FGW_OK;
 		} else if (is_digit(ch)) {
+			if (out->count >= DIALRULES_MAX_PREFIXES) {
+				(void)str_format(msg, msgsize, "more than %d entries in the list",
+						 DIALRULES_MAX_PREFIXES);
+				return FGW_ERR_RANGE;
+			}
 			if (len >= DIALRULES_PREFIX_MAX) {
 				(void)str_format(msg, msgsize, "entry %zu is longer than %d digits",
 						 out->count + 1, DIALRULES_PREFIX_MAX);
@@ -412,4 +414,31 @@ const char *dialrules_origin_name(enum dialrules_origin o)
 	case DIAL_FROM_TRUNK: return "trunk";
 	}
 	return "unknown";
+}
+
+static int load_list(const struct config *cfg, const char *key, struct dialrules_prefixes *l,
+		     char *msg, size_t msgsize)
+{
+	char why[160];
+
+	if (dialrules_parse_list(config_str(cfg, "dialing", key), l, why, sizeof why) == FGW_OK)
+		return FGW_OK;
+	(void)str_format(msg, msgsize, "[dialing] %s: %s", key, why);
+	return FGW_ERR_CONFIG;
+}
+
+int dialrules_policy_load(const struct config *cfg, struct dialrules_policy *p, char *msg,
+			  size_t msgsize)
+{
+	int rc;
+
+	dialrules_policy_init(p);
+	p->international_allow = config_bool(cfg, "dialing", "international_allow");
+	p->premium_allow = config_bool(cfg, "dialing", "premium_allow");
+	rc = load_list(cfg, "countries", &p->countries, msg, msgsize);
+	if (rc == FGW_OK)
+		rc = load_list(cfg, "deny_prefixes", &p->deny, msg, msgsize);
+	if (rc == FGW_OK)
+		rc = load_list(cfg, "allow_prefixes", &p->allow, msg, msgsize);
+	return rc;
 }

@@ -96,6 +96,14 @@ struct dialrules_decision {
  * lists. */
 void dialrules_policy_init(struct dialrules_policy *p);
 
+struct config;
+
+/* Fills p from [dialing] of cfg (the same lists for every device for now;
+ * per-device lists will come with device records). Returns 0 or
+ * FGW_ERR_CONFIG (msg names the key and what is wrong). */
+int dialrules_policy_load(const struct config *cfg, struct dialrules_policy *p, char *msg,
+			  size_t msgsize);
+
 /* Parses a comma-separated list of digit prefixes ("0120, 0570") into
  * *out (replacing it). Empty text is an empty list. Returns 0,
  * FGW_ERR_PARSE (a non-digit; msg names it and its position) or

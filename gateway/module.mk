@@ -28,3 +28,6 @@ GATEWAY_SRCS += gateway/daemon_verbs.c
 GATEWAY_SRCS += gateway/sim_incoming.c
 GATEWAY_SRCS += gateway/cmd_simulate.c
 GATEWAY_SRCS += gateway/cmd_status.c
+GATEWAY_SRCS += gateway/queue.c
+GATEWAY_SRCS += gateway/send_job.c
+GATEWAY_SRCS += gateway/doubleentry.c

@@ -47,7 +47,14 @@ static const char schema_v1[] =
 	" attempts INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),"
 	" next_try_ms INTEGER NOT NULL DEFAULT 0,"
 	" state TEXT NOT NULL CHECK (length(state) <= 32),"
-	" created_ms INTEGER NOT NULL"
+	" created_ms INTEGER NOT NULL,"
+	/* Where the request came from (dial rules need it again at send time:
+	 * "device", "local", "trunk"), which device or line, how it ended. */
+	" origin TEXT NOT NULL DEFAULT 'local' CHECK (length(origin) <= 16),"
+	" device TEXT NOT NULL DEFAULT '' CHECK (length(device) <= 128),"
+	" max_tries INTEGER NOT NULL DEFAULT 3 CHECK (max_tries BETWEEN 1 AND 100),"
+	" last_error TEXT NOT NULL DEFAULT '' CHECK (length(last_error) <= 200),"
+	" updated_ms INTEGER NOT NULL DEFAULT 0"
 	") STRICT;"
 	"CREATE INDEX jobs_by_document ON jobs (document);"
 	"CREATE INDEX jobs_by_next_try ON jobs (state, next_try_ms);"

@@ -383,6 +383,10 @@ Test(dialrules, lists_reject_junk_and_too_many_entries)
 		big[2 * i + 1] = ',';
 	}
 	cr_assert_eq(dialrules_parse_list(big, &l, msg, sizeof msg), FGW_ERR_RANGE);
+	cr_assert_not_null(strstr(msg, "more than 32 entries"), "%s", msg);
+	big[64] = '\0';                 /* exactly 32 entries */
+	cr_assert_eq(dialrules_parse_list(big, &l, msg, sizeof msg), 0, "%s", msg);
+	cr_assert_eq(l.count, 32);
 	cr_assert_eq(dialrules_parse_list(" , ,", &l, msg, sizeof msg), 0);
 	cr_assert_eq(l.count, 0);
 }

@@ -1,0 +1,328 @@
+/* The outbound job queue over the catalog; see queue.h. */
+#include "gateway/queue.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+
+#include "common/err.h"
+#include "common/log.h"
+#include "common/str.h"
+#include "gateway/config.h"
+#include "storage/audit.h"
+#include "storage/store.h"
+
+#define MAX_DELAY_MS (7LL * 24 * 3600 * 1000)   /* no wait beyond a week */
+#define ID_TRIES 4
+
+struct queue {
+	struct store *store;
+	struct queue_config cfg;
+	queue_notify_fn notify;
+	void *notify_arg;
+};
+
+void queue_config_init(struct queue_config *c)
+{
+	c->max_tries = 3;
+	c->retry_seconds = 60;
+	c->backoff_factor = 2;
+	dialrules_policy_init(&c->policy);
+}
+
+int queue_config_load(const struct config *cfg, struct queue_config *c, char *msg,
+		      size_t msgsize)
+{
+	queue_config_init(c);
+	c->max_tries = (unsigned)config_int(cfg, "queue", "max_tries");
+	c->retry_seconds = (unsigned)config_int(cfg, "queue", "retry_seconds");
+	c->backoff_factor = (unsigned)config_int(cfg, "queue", "backoff_factor");
+	return dialrules_policy_load(cfg, &c->policy, msg, msgsize);
+}
+
+int queue_open(struct store *s, const struct queue_config *cfg, queue_notify_fn notify,
+	       void *notify_arg, int64_t now_ms, struct queue **out)
+{
+	struct queue *q;
+	int moved = 0, rc;
+
+	*out = NULL;
+	if (cfg->max_tries < 1 || cfg->max_tries > 100 || cfg->retry_seconds < 1 ||
+	    cfg->backoff_factor < 1)
+		return FGW_ERR_INVALID;
+	q = calloc(1, sizeof *q);
+	if (q == NULL)
+		return FGW_ERR_NOMEM;
+	*q = (struct queue){ s, *cfg, notify, notify_arg };
+	rc = catalog_jobs_move_state(store_catalog(s), QUEUE_STATE_SENDING, QUEUE_STATE_QUEUED,
+				     now_ms, &moved);
+	if (rc != FGW_OK) {
+		free(q);
+		return rc;
+	}
+	if (moved > 0)
+		log_warn("queue: %d job(s) were being sent when the gateway stopped; "
+			 "they are queued again", moved);
+	*out = q;
+	return FGW_OK;
+}
+
+void queue_close(struct queue *q)
+{
+	free(q);
+}
+
+static int new_job_id(char id[static QUEUE_ID_LEN + 1])
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char raw[QUEUE_ID_LEN / 2];
+
+	if (RAND_bytes(raw, sizeof raw) != 1)
+		return FGW_ERR_CRYPTO;
+	for (size_t i = 0; i < sizeof raw; i++) {
+		id[2 * i] = hex[raw[i] >> 4];
+		id[2 * i + 1] = hex[raw[i] & 15];
+	}
+	id[QUEUE_ID_LEN] = '\0';
+	return FGW_OK;
+}
+
+static int audit_denied(struct queue *q, const char *document, const char *destination,
+			enum dialrules_origin origin, const char *device,
+			const struct dialrules_decision *d)
+{
+	const struct audit_field f[] = {
+		AUDIT_F_STR("destination", destination),
+		AUDIT_F_STR("rule", d->rule),
+		AUDIT_F_STR("reason", d->reason),
+		AUDIT_F_STR("origin", dialrules_origin_name(origin)),
+		AUDIT_F_STR("device", device),
+		AUDIT_F_STR("document", document),
+	};
+	struct audit *a = store_audit(q->store);
+	int rc = audit_append(a, AUDIT_DIAL_DENIED, f, sizeof f / sizeof f[0], NULL);
+
+	return rc == FGW_OK ? audit_sync(a, NULL) : rc;
+}
+
+/* Inserts the row and marks the document queued, in one transaction. */
+static int insert_job(struct queue *q, struct catalog_outjob *j)
+{
+	struct catalog *cat = store_catalog(q->store);
+	struct catalog_document doc;
+	int rc = catalog_begin(cat);
+
+	if (rc != FGW_OK)
+		return rc;
+	rc = catalog_document_get(cat, j->job.document, &doc);
+	if (rc == FGW_OK && doc.direction != CATALOG_DIR_OUT)
+		rc = FGW_ERR_INVALID;
+	if (rc == FGW_OK)
+		rc = catalog_jobs_insert(cat, j);
+	if (rc == FGW_OK)
+		rc = catalog_document_set_state(cat, doc.id, CATALOG_DOC_QUEUED, doc.pages,
+						j->job.created_ms);
+	rc = rc == FGW_OK ? catalog_commit(cat) : rc;
+	if (rc != FGW_OK)
+		(void)catalog_rollback(cat);
+	OPENSSL_cleanse(&doc, sizeof doc);   /* it carries the wrapped key */
+	return rc;
+}
+
+int queue_enqueue(struct queue *q, const char *document, const char *destination,
+		  enum dialrules_origin origin, const char *device, int64_t now_ms,
+		  char id[static QUEUE_ID_LEN + 1], struct dialrules_decision *d)
+{
+	struct dialrules_decision local;
+	struct catalog_outjob j = {0};
+	int rc;
+
+	if (d == NULL)
+		d = &local;
+	if (dialrules_check(&q->cfg.policy, origin, destination, d) != FGW_OK) {
+		rc = audit_denied(q, document, destination, origin, device, d);
+		return rc == FGW_OK ? FGW_ERR_DENIED : rc;
+	}
+	rc = str_copy(j.job.document, sizeof j.job.document, document);
+	if (rc == FGW_OK)
+		rc = str_copy(j.job.destination, sizeof j.job.destination, d->number.normal);
+	if (rc == FGW_OK)
+		rc = str_copy(j.device, sizeof j.device, device != NULL ? device : "");
+	if (rc != FGW_OK)
+		return FGW_ERR_RANGE;
+	(void)str_copy(j.job.state, sizeof j.job.state, QUEUE_STATE_QUEUED);
+	(void)str_copy(j.origin, sizeof j.origin, dialrules_origin_name(origin));
+	j.job.next_try_ms = j.job.created_ms = j.updated_ms = now_ms;
+	j.max_tries = q->cfg.max_tries;
+	rc = FGW_ERR_EXISTS;
+	for (int i = 0; i < ID_TRIES && rc == FGW_ERR_EXISTS; i++) {
+		rc = new_job_id(j.job.id);
+		if (rc == FGW_OK)
+			rc = insert_job(q, &j);
+	}
+	if (rc == FGW_OK)
+		rc = str_copy(id, QUEUE_ID_LEN + 1, j.job.id);
+	return rc;
+}
+
+int queue_next_due(struct queue *q, int64_t now_ms, struct catalog_outjob *job)
+{
+	struct catalog *cat = store_catalog(q->store);
+	int rc = catalog_begin(cat);
+
+	if (rc != FGW_OK)
+		return rc;
+	rc = catalog_jobs_next_due(cat, QUEUE_STATE_QUEUED, now_ms, job);
+	if (rc == FGW_OK) {
+		(void)str_copy(job->job.state, sizeof job->job.state, QUEUE_STATE_SENDING);
+		job->updated_ms = now_ms;
+		rc = catalog_jobs_update(cat, job);
+	}
+	if (rc == FGW_OK)
+		rc = catalog_commit(cat);
+	if (rc != FGW_OK)
+		(void)catalog_rollback(cat);
+	if (rc == FGW_ERR_NOT_FOUND)
+		return 0;
+	return rc == FGW_OK ? 1 : rc;
+}
+
+/* retry_seconds * backoff_factor^(attempts-1), in ms, at most a week. */
+static int64_t backoff_ms(const struct queue_config *c, uint32_t attempts)
+{
+	int64_t ms = (int64_t)c->retry_seconds * 1000;
+
+	for (uint32_t i = 1; i < attempts && ms < MAX_DELAY_MS; i++)
+		ms *= c->backoff_factor;
+	return ms < MAX_DELAY_MS ? ms : MAX_DELAY_MS;
+}
+
+static int audit_attempt(struct queue *q, const struct catalog_outjob *j, enum audit_event ev,
+			 const char *result)
+{
+	struct catalog_document doc;
+	struct audit_fax fax = {
+		.direction = "out", .remote_number = j->job.destination,
+		.document = j->job.document, .result = result,
+	};
+	struct audit *a = store_audit(q->store);
+	int rc;
+
+	if (catalog_document_get(store_catalog(q->store), j->job.document, &doc) == FGW_OK)
+		fax.pages = doc.pages;
+	OPENSSL_cleanse(&doc, sizeof doc);
+	rc = audit_fax(a, ev, &fax, NULL);
+	return rc == FGW_OK ? audit_sync(a, NULL) : rc;
+}
+
+/* Stores j and moves its document to doc_state, in one transaction. */
+static int save_job(struct queue *q, const struct catalog_outjob *j, int doc_state)
+{
+	struct catalog *cat = store_catalog(q->store);
+	struct catalog_document doc;
+	int rc = catalog_begin(cat);
+
+	if (rc != FGW_OK)
+		return rc;
+	rc = catalog_jobs_update(cat, j);
+	if (rc == FGW_OK && doc_state >= 0 &&
+	    catalog_document_get(cat, j->job.document, &doc) == FGW_OK)
+		rc = catalog_document_set_state(cat, doc.id, (enum catalog_doc_state)doc_state,
+						doc.pages, j->updated_ms);
+	rc = rc == FGW_OK ? catalog_commit(cat) : rc;
+	if (rc != FGW_OK)
+		(void)catalog_rollback(cat);
+	OPENSSL_cleanse(&doc, sizeof doc);
+	return rc;
+}
+
+static int report_failure(struct queue *q, struct catalog_outjob *j, enum queue_result result,
+			  const char *detail, int64_t now_ms, int64_t *next_try_ms)
+{
+	char words[CATALOG_JOB_ERROR_MAX + 1];
+	bool final;
+	int rc;
+
+	j->job.attempts++;
+	final = j->job.attempts >= j->max_tries;
+	(void)str_format(words, sizeof words, "%s%s%s", queue_result_name(result),
+			 detail != NULL ? ": " : "", detail != NULL ? detail : "");
+	(void)str_copy(j->last_error, sizeof j->last_error, words);
+	if (final) {
+		(void)str_copy(j->job.state, sizeof j->job.state, QUEUE_STATE_FAILED);
+	} else {
+		(void)str_copy(j->job.state, sizeof j->job.state, QUEUE_STATE_QUEUED);
+		j->job.next_try_ms = now_ms + backoff_ms(&q->cfg, j->job.attempts);
+		if (next_try_ms != NULL)
+			*next_try_ms = j->job.next_try_ms;
+	}
+	rc = save_job(q, j, final ? CATALOG_DOC_FAILED : -1);
+	if (rc != FGW_OK)
+		return rc;
+	(void)str_format(words, sizeof words, "attempt %u of %u: %s%s", j->job.attempts,
+			 j->max_tries, j->last_error, final ? "; given up" : "; will retry");
+	rc = audit_attempt(q, j, AUDIT_FAX_FAILED, words);
+	if (final && q->notify != NULL)
+		q->notify(q->notify_arg, j, words);
+	return rc;
+}
+
+int queue_report(struct queue *q, const char *id, enum queue_result result,
+		 const char *detail, int64_t now_ms, int64_t *next_try_ms)
+{
+	struct catalog_outjob j;
+	int rc = catalog_jobs_get(store_catalog(q->store), id, &j);
+
+	if (rc != FGW_OK)
+		return rc;
+	if (strcmp(j.job.state, QUEUE_STATE_SENDING) != 0)
+		return FGW_ERR_STATE;
+	j.updated_ms = now_ms;
+	if (result != QUEUE_OK)
+		return report_failure(q, &j, result, detail, now_ms, next_try_ms);
+	j.job.attempts++;
+	j.last_error[0] = '\0';
+	(void)str_copy(j.job.state, sizeof j.job.state, QUEUE_STATE_DONE);
+	rc = save_job(q, &j, CATALOG_DOC_SENT);
+	return rc == FGW_OK ? audit_attempt(q, &j, AUDIT_FAX_SENT, "ok") : rc;
+}
+
+int queue_cancel(struct queue *q, const char *id, int64_t now_ms)
+{
+	struct catalog_outjob j;
+	int rc = catalog_jobs_get(store_catalog(q->store), id, &j);
+
+	if (rc != FGW_OK)
+		return rc;
+	if (strcmp(j.job.state, QUEUE_STATE_QUEUED) != 0 &&
+	    strcmp(j.job.state, QUEUE_STATE_SENDING) != 0)
+		return FGW_ERR_STATE;
+	(void)str_copy(j.job.state, sizeof j.job.state, QUEUE_STATE_CANCELLED);
+	(void)str_copy(j.last_error, sizeof j.last_error, "cancelled");
+	j.updated_ms = now_ms;
+	rc = save_job(q, &j, CATALOG_DOC_FAILED);
+	return rc == FGW_OK ? audit_attempt(q, &j, AUDIT_FAX_FAILED, "cancelled") : rc;
+}
+
+int queue_get(struct queue *q, const char *id, struct catalog_outjob *out)
+{
+	return catalog_jobs_get(store_catalog(q->store), id, out);
+}
+
+int queue_list(struct queue *q, catalog_outjob_fn fn, void *arg)
+{
+	return catalog_jobs_list(store_catalog(q->store), fn, arg);
+}
+
+const char *queue_result_name(enum queue_result r)
+{
+	switch (r) {
+	case QUEUE_OK: return "ok";
+	case QUEUE_BUSY: return "busy";
+	case QUEUE_NO_ANSWER: return "no answer";
+	case QUEUE_FAILED: return "failed";
+	}
+	return "unknown";
+}
