@@ -41,6 +41,7 @@ struct fixture {
 	struct store *s;
 	struct config *cfg;
 	struct notify *notify;
+	bool audio;          /* G.711-style audio instead of T.38 */
 	int forwards;
 	char forwarded_id[CATALOG_ID_MAX + 1];
 };
@@ -118,6 +119,7 @@ static void fx_close(struct fixture *f)
 
 struct call {
 	struct inbound *in;
+	int rx_pages;
 	struct fax_result rx, tx;
 	int finish_rc;
 	int finishes;
@@ -128,6 +130,14 @@ static enum fax_decision on_decide(void *user, const struct fax_phase_b *info)
 	struct call *c = user;
 
 	return inbound_decide(c->in, info);
+}
+
+static void on_page(void *user, const struct fax_page *page)
+{
+	struct call *c = user;
+
+	(void)page;
+	c->rx_pages++;
 }
 
 /* As the daemon does: finish from the endpoint's done event (SpanDSP has
@@ -151,21 +161,36 @@ static int on_forward(void *arg, const char *doc_id, const struct catalog_docume
 	return str_copy(f->forwarded_id, sizeof f->forwarded_id, doc_id);
 }
 
-static void endpoint(struct fax_options *o, enum fax_role role, struct line *l)
+static void endpoint(struct fax_options *o, enum fax_role role, struct line *l, bool audio)
 {
 	fax_options_init(o);
 	o->role = role;
-	o->transport = FAX_T38;
+	o->transport = audio ? FAX_AUDIO : FAX_T38;
 	o->t38_out = line_pump_t38_out;
 	o->t38_user = l;
 }
 
+/* Pumps until both are done; with hang_up_after > 0 the sender hangs up
+ * once the receiver has that many pages. */
+static void pump(struct fax_endpoint *tx, struct line *la, struct fax_endpoint *rx,
+		 struct line *lb, struct call *c, int hang_up_after)
+{
+	if (hang_up_after > 0) {
+		for (int i = 0; i < 600 * 50 && c->rx_pages < hang_up_after; i++)
+			cr_assert_eq(line_pump_step(tx, la, rx, lb), 0);
+		cr_assert_eq(c->rx_pages, hang_up_after, "pages never arrived");
+		fax_endpoint_abort(tx);
+	}
+	cr_assert_eq(line_pump_run(tx, la, rx, lb, 600, NULL), 0, "call did not end");
+}
+
 /* Sends file with sub/sid (may be NULL) into an inbound call; leaves the
  * struct inbound in c->in for the caller to inspect and free. */
-static void run_call(struct fixture *f, const char *file, const char *sub, const char *sid,
-		     struct call *c)
+static void run_call_opt(struct fixture *f, const char *file, const char *sub,
+			 const char *sid, struct call *c, int hang_up_after)
 {
-	static const struct fax_events rx_ev = {.decide = on_decide, .done = on_done};
+	static const struct fax_events rx_ev = {.decide = on_decide, .page = on_page,
+						.done = on_done};
 	const struct inbound_env env = {.store = f->s, .cfg = f->cfg, .notify = f->notify,
 					.forward = on_forward, .forward_arg = f};
 	struct line_loopback_options lo;
@@ -177,25 +202,31 @@ static void run_call(struct fixture *f, const char *file, const char *sub, const
 	cr_assert_eq(inbound_begin(&env, CALLER, "trunk-1", &c->in), 0);
 	line_loopback_options_init(&lo);
 	cr_assert_eq(line_loopback_new(&lo, &la, &lb), 0);
-	endpoint(&o, FAX_SEND, la);
+	endpoint(&o, FAX_SEND, la, f->audio);
 	o.file = file;
 	o.local_ident = SENDER_TSI;
 	o.sub = sub;
 	o.sid = sid;
 	cr_assert_eq(fax_endpoint_new(&o, &tx), 0);
-	endpoint(&o, FAX_RECEIVE, lb);
+	endpoint(&o, FAX_RECEIVE, lb, f->audio);
 	o.file = inbound_rx_path(c->in);
 	o.local_ident = "+81 6 3333 4444";
 	o.events = &rx_ev;
 	o.user = c;
 	cr_assert_eq(fax_endpoint_new(&o, &rx), 0);
-	cr_assert_eq(line_pump_run(tx, la, rx, lb, 600, NULL), 0, "call did not end");
+	pump(tx, la, rx, lb, c, hang_up_after);
 	cr_assert_eq(fax_endpoint_result(tx, &c->tx), 0);
 	fax_endpoint_free(tx);
 	fax_endpoint_free(rx);
 	line_free(la);
 	line_free(lb);
 	cr_assert_eq(c->finishes, 1, "inbound_finish ran %d times", c->finishes);
+}
+
+static void run_call(struct fixture *f, const char *file, const char *sub, const char *sid,
+		     struct call *c)
+{
+	run_call_opt(f, file, sub, sid, c, 0);
 }
 
 /* ---- checking the results ------------------------------------------------ */
@@ -413,6 +444,24 @@ Test(inbound, confidential_fax_with_right_password_is_held_under_the_mailbox_key
 	fx_close(&f);
 }
 
+Test(inbound, confidential_fax_over_audio_is_held_and_decrypts_with_the_pin)
+{
+	const char *file = testdata(PAGE_FILE);
+	struct catalog_document doc;
+	struct fixture f;
+	struct call c;
+
+	fx_open(&f, "");
+	f.audio = true;
+	run_call(&f, file, MAILBOX, PASSWORD, &c);
+	cr_assert_eq(c.rx.err, 0, "receiver: %s", c.rx.t30_text);
+	get_doc(&f, inbound_document_id(c.in), &doc);
+	cr_expect_str_eq(doc.mailbox, MAILBOX);
+	expect_same_pages(&f, doc.id, PIN, file);
+	inbound_free(c.in);
+	fx_close(&f);
+}
+
 /* ---- (2) wrong password ------------------------------------------------------ */
 
 Test(inbound, wrong_password_is_rejected_with_the_pwd_cause_and_nothing_stored)
@@ -547,6 +596,41 @@ Test(inbound, general_inbox_fax_is_forwarded_when_configured)
 	cr_assert_eq(c.rx.err, 0, "receiver: %s", c.rx.t30_text);
 	cr_expect_not(inbound_forwarded(c.in));
 	cr_expect_eq(f.forwards, 1);
+	inbound_free(c.in);
+	fx_close(&f);
+}
+
+/* ---- partial reception ---------------------------------------------------- */
+
+Test(inbound, partial_reception_keeps_the_pages_that_arrived_and_says_partial)
+{
+	struct catalog_document doc;
+	struct vault_reader *r = NULL;
+	struct audit_count ac;
+	struct fixture f;
+	struct call c;
+	char path[MEMFILE_PATH_MAX];
+	int fd;
+
+	fx_open(&f, "");
+	run_call_opt(&f, testdata("itu/itutests_mmr.tif"), MAILBOX, PASSWORD, &c, 2);
+	cr_expect_neq(c.rx.err, 0, "the call was cut, yet: %s", c.rx.t30_text);
+	cr_assert_eq(c.finish_rc, 0);
+	cr_assert_eq(strlen(inbound_document_id(c.in)), VAULT_ID_LEN, "nothing kept");
+	get_doc(&f, inbound_document_id(c.in), &doc);
+	cr_expect_eq(doc.pages, 2);
+	cr_expect_eq(doc.state, CATALOG_DOC_HELD);
+	expect_one_audit(&f, "fax_received", "partial: ", MAILBOX, doc.id, MAILBOX, &ac);
+	cr_expect_str_eq(field(&ac, "pages"), "2");
+	/* What arrived opens as a 2-page TIFF. */
+	cr_assert_geq(fd = memfile_create("test-partial"), 0);
+	cr_assert_eq(memfile_path(fd, path), 0);
+	cr_assert_eq(store_doc_open(f.s, doc.id, PIN, &r), 0);
+	cr_assert_eq(vault_reader_next_page(r, NULL), 1);
+	cr_assert_eq(vault_reader_page_to_fd(r, fd), 0);
+	vault_reader_close(r);
+	cr_expect_eq(tiff_pages(path), 2);
+	cr_assert_eq(memfile_wipe_close(fd), 0);
 	inbound_free(c.in);
 	fx_close(&f);
 }
