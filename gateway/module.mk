@@ -31,3 +31,5 @@ GATEWAY_SRCS += gateway/cmd_status.c
 GATEWAY_SRCS += gateway/queue.c
 GATEWAY_SRCS += gateway/send_job.c
 GATEWAY_SRCS += gateway/doubleentry.c
+GATEWAY_SRCS += gateway/release.c
+GATEWAY_SRCS += gateway/release_out.c
