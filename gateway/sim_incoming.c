@@ -1,5 +1,6 @@
 /* A simulated incoming fax, end to end through the inbound policy. */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -24,6 +25,7 @@ struct sim_in {
 	struct simline_channel *ch;
 	int doc_fd;                    /* the far end's document (memfd) */
 	char doc_path[MEMFILE_PATH_MAX];
+	bool decided;                  /* phase B reached the policy */
 };
 
 static void sim_free(struct sim_in *s)
@@ -84,6 +86,7 @@ static enum fax_decision local_decide(void *user, const struct fax_phase_b *info
 {
 	struct sim_in *s = user;
 
+	s->decided = true;
 	return inbound_decide(s->in, info);
 }
 
@@ -161,10 +164,27 @@ static const char *document_problem(int rc)
 	}
 }
 
+/* The gateway's reason for refusing, in words; NULL when it accepted. */
+static const char *refusal(const struct inbound *in)
+{
+	switch (inbound_decision(in)) {
+	case FAX_ACCEPT:
+		return NULL;
+	case FAX_REJECT_SUB:
+		return "SUB unacceptable";
+	case FAX_REJECT_SID:
+	case FAX_REJECT_PWD:
+		return "password unacceptable";
+	default:
+		return "sender refused";
+	}
+}
+
 static void report(struct sim_in *s, const struct call_outcome *o)
 {
 	const struct fax_result *far = &o->far;
 	const char *doc = inbound_document_id(s->in), *mb = inbound_mailbox(s->in);
+	const char *why = far->err != 0 && s->decided ? refusal(s->in) : NULL;
 
 	control_conn_send(s->conn, "far end: pages sent %d", far->stats.pages_tx);
 	control_conn_send(s->conn, "far end: result %s", far->t30_text != NULL ? far->t30_text : "?");
@@ -173,9 +193,11 @@ static void report(struct sim_in *s, const struct call_outcome *o)
 				  mb[0] != '\0' ? "mailbox " : "the general inbox", mb);
 	if (far->err == 0)
 		control_conn_finish(s->conn, 0, "sent %d page(s)", far->stats.pages_tx);
+	else if (why != NULL)
+		control_conn_finish(s->conn, FGW_ERR_FAX_REJECTED, "rejected: %s (far end saw: %s)",
+				    why, far->t30_text != NULL ? far->t30_text : "?");
 	else
-		control_conn_finish(s->conn, far->err, "far end: %s: %s%s",
-				    far->err == FGW_ERR_FAX_REJECTED ? "rejected" : "failed",
+		control_conn_finish(s->conn, far->err, "failed: %s%s",
 				    far->t30_text != NULL ? far->t30_text : "?",
 				    o->aborted ? " (gateway shutting down)" :
 				    o->timed_out ? " (call time limit)" : "");
