@@ -123,6 +123,9 @@ $(BUILD)/bench/%: $(BUILD)/tests/bench/%.o $(MODLIBS)
 run: deps build
 	$(Q)mk/run.sh $(BUILD)
 
+demo: deps build
+	$(Q)mk/demo.sh $(BUILD)
+
 # The whole suite, once plainly and once under the sanitizers, then every
 # fuzz target briefly so none of them rots.
 check: deps

@@ -10,6 +10,20 @@ packages=(
   ghostscript poppler-utils
 )
 
+# The service account faxgwd drops to when started as root: a system user
+# without a login shell, home /var/lib/faxgw (its data directory). Only
+# root can create it; others are told nothing (they run faxgwd as
+# themselves).
+service_user() {
+  [[ $(id -u) -eq 0 ]] || return 0
+  id faxgw >/dev/null 2>&1 && return 0
+  echo "faxgw: creating the service user faxgw (system account, no login shell, home /var/lib/faxgw)"
+  useradd --system --home-dir /var/lib/faxgw --no-create-home \
+    --shell /usr/sbin/nologin --user-group faxgw ||
+    { echo "faxgw: could not create the user faxgw" >&2; exit 1; }
+}
+trap service_user EXIT
+
 missing=()
 for p in "${packages[@]}"; do
   status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)

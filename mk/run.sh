@@ -1,28 +1,48 @@
 #!/usr/bin/env bash
-# `make run` for now: faxes the generated sample letter through the simulated
-# line, over audio and over T.38, with and without an F-code, and shows what
-# each side saw. The received copies land in ./run/.
+# `make run`: a device in ./run/data and faxgwd in the foreground on it,
+# with the simulated trunk and device lines. Ctrl-C stops it cleanly.
 set -euo pipefail
 build=${1:-build}
-sample="$build/samples/letter.tif"
-out=run
-mkdir -p "$out"
+top=$(pwd)
+data="$top/run/data"
+ini="$top/run/faxgw.ini"
+sample="$top/$build/samples/letter.tif"
+mkdir -p run
 
-demo() {
-  local title=$1; shift
-  echo
-  echo "=== $title"
-  echo "\$ faxgw line-test $*"
-  "$build/faxgw" line-test --force "$@"
-}
+if [[ ! -e "$data/catalog.db" ]]; then
+  echo "=== a new device in $data"
+  "$build/faxgw" init --data "$data"
+fi
 
-demo "audio call, V.17 with ECM, through G.711 u-law" \
-  --send "$sample" --law ulaw --out "$out/received-audio.tif"
-demo "audio call, V.29 without ECM, A-law, 30 dB SNR" \
-  --send "$sample" --modem v29 --ecm off --law alaw --snr 30 --out "$out/received-v29.tif"
-demo "T.38 call with 3% packet loss" \
-  --send "$sample" --t38 --loss 3 --out "$out/received-t38.tif"
-demo "confidential fax: F-code 1234 (T.30 SUB) with its password 0000 (T.30 SID)" \
-  --send "$sample" --sub 1234 --sid 0000 --out "$out/received-fcode.tif"
-echo
-echo "Received copies are in ./$out/. See README.md for what comes next."
+# The shipped config with only the data directory (and, when not root,
+# the user) changed.
+user=faxgw
+[[ $(id -u) -eq 0 ]] || user=$(id -un)
+sed -e "s|^data_dir = .*|data_dir = $data|" -e "s|^user = .*|user = $user|" \
+  config/faxgw.ini > "$ini"
+if [[ $(id -u) -eq 0 ]]; then
+  if id faxgw >/dev/null 2>&1; then
+    chown -R faxgw: "$data"
+  else
+    echo "faxgw: no user faxgw to run as; run mk/deps.sh as root first" >&2
+    exit 1
+  fi
+fi
+
+cat <<EOT
+
+=== faxgwd is starting in the foreground (Ctrl-C stops it). In another terminal:
+
+  $build/faxgw status --data $data
+  $build/faxgw simulate incoming --data $data --file $sample
+  $build/faxgw simulate incoming --data $data --file $sample --sub 1234 --sid 0000   # refused until mailbox 1234 exists
+  $build/faxgw log show --data $data
+  $build/faxgw log verify --data $data
+  kill -HUP \$(cat $data/faxgwd.pid)      # reload $ini
+
+Config: $ini   Control socket: $data/control.sock
+The trunk and device lines are simulations inside faxgwd.
+(The line-test demo of the fax engine alone: make demo)
+
+EOT
+exec "$build/faxgwd" -f -c "$ini"
