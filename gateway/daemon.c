@@ -16,6 +16,7 @@
 #include "gateway/control.h"
 #include "gateway/daemon.h"
 #include "gateway/daemon_verbs.h"
+#include "gateway/notify.h"
 #include "gateway/pidfile.h"
 #include "gateway/privdrop.h"
 #include "gateway/sim_incoming.h"
@@ -51,7 +52,8 @@ struct daemon {
 	gid_t gid;
 	bool will_drop;
 	struct event_base *base;
-	struct event *sig_term, *sig_int, *sig_hup, *clock_timer, *expire_timer;
+	struct event *sig_term, *sig_int, *sig_hup, *clock_timer, *expire_timer, *notify_timer;
+	struct notify *notify;
 	struct pidfile *pid;
 	struct control *ctl;
 	struct store *store;
@@ -243,21 +245,32 @@ static void on_expire(evutil_socket_t fd, short what, void *arg)
 			 (unsigned long long)rep.documents, rep.cert_path);
 }
 
+/* Reaps finished notification hooks and kills overdue ones. */
+static void on_notify_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+
+	(void)fd, (void)what;
+	if (notify_running(d->notify) > 0)
+		(void)notify_poll(d->notify);
+}
+
 static int add_events(struct daemon *d)
 {
-	static const struct timeval second = {1, 0}, minute = {60, 0};
+	static const struct timeval second = {1, 0}, minute = {60, 0}, tick = {0, 250000};
 
 	d->sig_term = evsignal_new(d->base, SIGTERM, on_signal, d);
 	d->sig_int = evsignal_new(d->base, SIGINT, on_signal, d);
 	d->sig_hup = evsignal_new(d->base, SIGHUP, on_signal, d);
 	d->clock_timer = event_new(d->base, -1, EV_PERSIST, on_clock, d);
 	d->expire_timer = event_new(d->base, -1, EV_PERSIST, on_expire, d);
+	d->notify_timer = event_new(d->base, -1, EV_PERSIST, on_notify_tick, d);
 	if (d->sig_term == NULL || d->sig_int == NULL || d->sig_hup == NULL ||
-	    d->clock_timer == NULL || d->expire_timer == NULL)
+	    d->clock_timer == NULL || d->expire_timer == NULL || d->notify_timer == NULL)
 		return FGW_ERR_NOMEM;
 	if (event_add(d->sig_term, NULL) != 0 || event_add(d->sig_int, NULL) != 0 ||
 	    event_add(d->sig_hup, NULL) != 0 || event_add(d->clock_timer, &second) != 0 ||
-	    event_add(d->expire_timer, &minute) != 0)
+	    event_add(d->expire_timer, &minute) != 0 || event_add(d->notify_timer, &tick) != 0)
 		return FGW_ERR_IO;
 	return 0;
 }
@@ -357,6 +370,10 @@ static int start(struct daemon *d)
 	    (rc = privdrop_apply(d->user, d->uid, d->gid, d->will_drop)) != 0 ||
 	    (rc = open_store(d)) != 0)
 		return rc;
+	if ((rc = notify_from_config(cfg, &d->notify)) != 0) {
+		log_error("[notify] command: not usable: %s", fgw_strerror(rc));
+		return rc;
+	}
 	if ((rc = simline_set_new(cfg, &d->lines)) != 0 ||
 	    (rc = call_registry_new(d->base,
 				    (unsigned)config_int(cfg, "daemon", "frames_per_turn"),
@@ -481,6 +498,7 @@ void daemon_free(struct daemon *d)
 	control_close(d->ctl);
 	call_registry_free(d->calls);
 	simline_set_free(d->lines);
+	notify_free(d->notify);
 	while (d->hooks != NULL) {
 		struct hook *h = d->hooks;
 		d->hooks = h->next;
@@ -494,6 +512,7 @@ void daemon_free(struct daemon *d)
 	free_event(d->sig_hup);
 	free_event(d->clock_timer);
 	free_event(d->expire_timer);
+	free_event(d->notify_timer);
 	if (d->base != NULL)
 		event_base_free(d->base);
 	while (d->configs != NULL) {
@@ -512,6 +531,7 @@ struct store *daemon_store(struct daemon *d) { return d->store; }
 struct control *daemon_control(struct daemon *d) { return d->ctl; }
 struct call_registry *daemon_calls(struct daemon *d) { return d->calls; }
 struct simline_set *daemon_lines(struct daemon *d) { return d->lines; }
+struct notify *daemon_notify(struct daemon *d) { return d->notify; }
 
 double daemon_uptime(const struct daemon *d)
 {

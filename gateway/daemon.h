@@ -25,6 +25,7 @@ struct control;
 struct call_registry;
 struct daemon;
 struct event_base;
+struct notify;
 struct simline_set;
 struct store;
 
@@ -53,6 +54,10 @@ struct control *daemon_control(struct daemon *d);
 struct call_registry *daemon_calls(struct daemon *d);
 struct simline_set *daemon_lines(struct daemon *d);
 const struct config *daemon_config(const struct daemon *d);
+/* The owner notification hook ([notify], read at start only: a reload
+ * keeps it, since calls in flight use it); hooks are reaped by a 250 ms
+ * timer. */
+struct notify *daemon_notify(struct daemon *d);
 
 /* Keeps the current configuration alive (a reload does not free it) until
  * daemon_config_release. Returns it. */

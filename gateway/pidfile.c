@@ -59,9 +59,12 @@ int pidfile_acquire(const char *dir, uid_t owner, struct pidfile **out, pid_t *h
 	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
 		int busy = errno == EWOULDBLOCK;
 		*holder = busy ? read_holder(fd) : 0;
-		if (busy)
+		if (busy && *holder > 0)
 			log_error("%s is in use by another faxgwd (pid %ld, lock %s); stop it "
 				  "first", dir, (long)*holder, path);
+		else if (busy)
+			log_error("%s is in use by another faxgwd starting up (lock %s); stop "
+				  "it first", dir, path);
 		else
 			log_errno("cannot lock %s", path);
 		close(fd);

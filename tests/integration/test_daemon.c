@@ -561,3 +561,29 @@ Test(daemon, call_over_time_limit_is_cut)
 	cr_assert(strstr(out, "(call time limit)") != NULL, "%s", out);
 	cr_assert(log_contains("time limit reached", 0));
 }
+
+Test(daemon, notification_hook_gets_the_received_fax_event)
+{
+	char hook[160], outdir[160], event[160], line[512], out[8192], json[4096];
+	char *const argv[] = {"faxgw", "simulate", "incoming", "--data", data, "--file",
+			      (char *)testdata(ONE_PAGE), NULL};
+
+	cr_assert_eq(str_format(outdir, sizeof outdir, "%s/hook", dir), 0);
+	cr_assert_eq(str_format(event, sizeof event, "%s/event.json", outdir), 0);
+	cr_assert_eq(str_format(hook, sizeof hook, "%s/hook.sh", dir), 0);
+	cr_assert_eq(mkdir(outdir, 0700), 0);
+	if (run_uid != (uid_t)-1)
+		cr_assert_eq(chown(outdir, run_uid, (gid_t)-1), 0);
+	FILE *f = fopen(hook, "w");
+	cr_assert_not_null(f);
+	fprintf(f, "#!/bin/sh\ncat > %s\n", event);
+	cr_assert_eq(fclose(f), 0);
+	cr_assert_eq(chmod(hook, 0755), 0);
+	cr_assert_eq(str_format(line, sizeof line, "command = %s", hook), 0);
+	write_config("command =", line);
+	start_daemon();
+	cr_assert_eq(cli(out, sizeof out, argv), 0, "%s", out);
+	cr_assert(file_contains(event, "\"event\":\"fax_received\"", 5000));
+	read_file(event, json, sizeof json);
+	cr_assert(strstr(json, "\"pages\":1") != NULL, "%s", json);
+}
