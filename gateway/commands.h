@@ -12,5 +12,7 @@ int cmd_wipe(int argc, char **argv);
 int cmd_cert(int argc, char **argv);
 int cmd_simulate(int argc, char **argv);
 int cmd_status(int argc, char **argv);
+int cmd_mailbox(int argc, char **argv);
+int cmd_release(int argc, char **argv);
 
 #endif

@@ -33,3 +33,5 @@ GATEWAY_SRCS += gateway/send_job.c
 GATEWAY_SRCS += gateway/doubleentry.c
 GATEWAY_SRCS += gateway/release.c
 GATEWAY_SRCS += gateway/release_out.c
+GATEWAY_SRCS += gateway/cmd_mailbox.c
+GATEWAY_SRCS += gateway/cmd_release.c

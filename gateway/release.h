@@ -25,6 +25,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "storage/catalog.h"
 
@@ -137,5 +138,13 @@ int release_store_open(const char *dir, const struct config *cfg, struct store *
  * (longer than cap - 1), FGW_ERR_NOT_FOUND (end of input) or FGW_ERR_IO
  * (no terminal). The caller wipes buf. */
 int release_read_secret(bool from_stdin, const char *prompt, char *buf, size_t cap);
+
+/* Writes s to out as a JSON string (quoted; control bytes, quote and
+ * backslash escaped). */
+void release_json_string(FILE *out, const char *s);
+
+/* Formats ms since the epoch as "YYYY-MM-DDTHH:MM:SSZ" (UTC) into out;
+ * "-" when it cannot. */
+void release_time_text(int64_t ms, char out[static 32]);
 
 #endif
