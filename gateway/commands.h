@@ -14,5 +14,7 @@ int cmd_simulate(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_mailbox(int argc, char **argv);
 int cmd_release(int argc, char **argv);
+int cmd_send(int argc, char **argv);
+int cmd_jobs(int argc, char **argv);
 
 #endif

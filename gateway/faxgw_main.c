@@ -19,6 +19,8 @@ static const struct command commands[] = {
 	{"cert", cmd_cert, "verify an erasure certificate (cert verify FILE --pubkey KEY)"},
 	{"simulate", cmd_simulate, "drive the daemon's simulated lines (simulate incoming ...)"},
 	{"status", cmd_status, "ask the running faxgwd for pid, uptime, calls and lines"},
+	{"send", cmd_send, "queue a TIFF, PDF or PNG as a fax (number typed twice)"},
+	{"jobs", cmd_jobs, "list the outbound fax queue (--json), or cancel a job"},
 	{"mailbox", cmd_mailbox, "create, list, set-pin or delete confidential (F-code) mailboxes"},
 	{"release", cmd_release, "list or release the faxes held in a mailbox (PIN), as TIFF or PDF"},
 };

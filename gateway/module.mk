@@ -35,3 +35,5 @@ GATEWAY_SRCS += gateway/release.c
 GATEWAY_SRCS += gateway/release_out.c
 GATEWAY_SRCS += gateway/cmd_mailbox.c
 GATEWAY_SRCS += gateway/cmd_release.c
+GATEWAY_SRCS += gateway/cmd_send.c
+GATEWAY_SRCS += gateway/cmd_jobs.c

@@ -43,10 +43,9 @@ int queue_config_load(const struct config *cfg, struct queue_config *c, char *ms
 }
 
 int queue_open(struct store *s, const struct queue_config *cfg, queue_notify_fn notify,
-	       void *notify_arg, int64_t now_ms, struct queue **out)
+	       void *notify_arg, struct queue **out)
 {
 	struct queue *q;
-	int moved = 0, rc;
 
 	*out = NULL;
 	if (cfg->max_tries < 1 || cfg->max_tries > 100 || cfg->retry_seconds < 1 ||
@@ -56,17 +55,21 @@ int queue_open(struct store *s, const struct queue_config *cfg, queue_notify_fn 
 	if (q == NULL)
 		return FGW_ERR_NOMEM;
 	*q = (struct queue){ s, *cfg, notify, notify_arg };
-	rc = catalog_jobs_move_state(store_catalog(s), QUEUE_STATE_SENDING, QUEUE_STATE_QUEUED,
-				     now_ms, &moved);
-	if (rc != FGW_OK) {
-		free(q);
-		return rc;
-	}
-	if (moved > 0)
-		log_warn("queue: %d job(s) were being sent when the gateway stopped; "
-			 "they are queued again", moved);
 	*out = q;
 	return FGW_OK;
+}
+
+int queue_recover(struct queue *q, int64_t now_ms, int *moved)
+{
+	int n = 0, rc = catalog_jobs_move_state(store_catalog(q->store), QUEUE_STATE_SENDING,
+						QUEUE_STATE_QUEUED, now_ms, &n);
+
+	if (rc == FGW_OK && n > 0)
+		log_warn("queue: %d job(s) were being sent when the gateway stopped; "
+			 "they are queued again", n);
+	if (moved != NULL)
+		*moved = n;
+	return rc;
 }
 
 void queue_close(struct queue *q)

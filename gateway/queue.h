@@ -58,12 +58,17 @@ void queue_config_init(struct queue_config *c);
 int queue_config_load(const struct config *cfg, struct queue_config *c, char *msg,
 		      size_t msgsize);
 
-/* Opens the queue over s (not owned; must outlive the queue). Jobs a crash
- * left in "sending" go back to "queued", due at now_ms. notify may be
- * NULL. Returns 0 and *out (queue_close it), FGW_ERR_INVALID for a config
- * out of range, FGW_ERR_NOMEM or a catalog code. */
+/* Opens the queue over s (not owned; must outlive the queue). notify may
+ * be NULL. Returns 0 and *out (queue_close it), FGW_ERR_INVALID for a
+ * config out of range, or FGW_ERR_NOMEM. */
 int queue_open(struct store *s, const struct queue_config *cfg, queue_notify_fn notify,
-	       void *notify_arg, int64_t now_ms, struct queue **out);
+	       void *notify_arg, struct queue **out);
+
+/* For the daemon at start-up only (never the CLI, which may run beside a
+ * sending daemon): jobs a crash left in "sending" go back to "queued",
+ * due at now_ms; *moved (may be NULL) gets how many. Returns 0 or a
+ * catalog code. */
+int queue_recover(struct queue *q, int64_t now_ms, int *moved);
 
 /* Frees q; NULL is fine. */
 void queue_close(struct queue *q);

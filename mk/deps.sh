@@ -8,6 +8,7 @@ packages=(
   libspandsp-dev libtiff-dev libtiff-tools libssl-dev libiniparser-dev
   libcriterion-dev libsqlite3-dev sqlite3 libevent-dev libosip2-dev
   ghostscript poppler-utils
+  libpng-dev  # faxgw send reads PNG documents (Ghostscript cannot)
 )
 
 # The service account faxgwd drops to when started as root: a system user

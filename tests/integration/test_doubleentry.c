@@ -415,7 +415,7 @@ Test(doubleentry, accepted_number_then_document_is_received_stored_and_queued)
 
 	cr_assert_eq(store_open(data, NULL, &s), 0);
 	queue_config_init(&qc);
-	cr_assert_eq(queue_open(s, &qc, NULL, NULL, 1000, &q), 0);
+	cr_assert_eq(queue_open(s, &qc, NULL, NULL, &q), 0);
 	cr_assert_eq(send_job_store_document(s, fd, doubleentry_number(de), 1, doc), 0);
 	cr_assert_eq(memfile_wipe_close(fd), 0, "the plaintext copy is wiped");
 	cr_assert_eq(queue_enqueue(q, doc, doubleentry_number(de), DIAL_FROM_DEVICE, "mfp-2f",

@@ -47,7 +47,7 @@ static void open_queue(unsigned max_tries)
 	queue_config_init(&c);
 	c.max_tries = max_tries;
 	cr_assert_eq(store_open(data, NULL, &st), 0);
-	cr_assert_eq(queue_open(st, &c, on_notify, NULL, T0, &q), 0);
+	cr_assert_eq(queue_open(st, &c, on_notify, NULL, &q), 0);
 }
 
 static void close_queue(void)
@@ -314,6 +314,7 @@ Test(queue, jobs_survive_a_restart_and_an_interrupted_send_is_queued_again)
 {
 	char doc[33], a[QUEUE_ID_LEN + 1], b[QUEUE_ID_LEN + 1];
 	struct catalog_outjob job;
+	int moved = -1;
 
 	store_doc(doc);
 	enqueue(doc, a);
@@ -323,6 +324,10 @@ Test(queue, jobs_survive_a_restart_and_an_interrupted_send_is_queued_again)
 	cr_assert_str_eq(job.job.id, a);
 	close_queue();                  /* the gateway stops mid-send */
 	open_queue(3);
+	cr_assert_eq(queue_get(q, a, &job), 0);
+	cr_assert_str_eq(job.job.state, "sending", "opening alone changes nothing");
+	cr_assert_eq(queue_recover(q, T0, &moved), 0);
+	cr_assert_eq(moved, 1);
 	cr_assert_eq(queue_get(q, a, &job), 0);
 	cr_assert_str_eq(job.job.state, "queued");
 	cr_assert_eq(queue_get(q, b, &job), 0);
