@@ -11,6 +11,7 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "common/str.h"
+#include "gateway/auditcopy.h"
 #include "gateway/call.h"
 #include "gateway/config.h"
 #include "gateway/control.h"
@@ -57,6 +58,7 @@ struct daemon {
 	struct pidfile *pid;
 	struct control *ctl;
 	struct store *store;
+	struct audit_syslog *syslog_copy;
 	struct simline_set *lines;
 	struct call_registry *calls;
 	struct hook *hooks;
@@ -322,6 +324,9 @@ static int open_store(struct daemon *d)
 	int rc;
 
 	memset(&o, 0, sizeof o);
+	if ((rc = auditcopy_open(daemon_config(d), &d->syslog_copy)) != 0)
+		return rc;
+	o.forward = d->syslog_copy;
 	rc = store_open(d->data_dir, &o, &d->store);
 	if (rc != 0)
 		log_error("cannot open the device in %s: %s", d->data_dir, fgw_strerror(rc));
@@ -506,6 +511,7 @@ void daemon_free(struct daemon *d)
 	}
 	if (d->store != NULL && store_close(d->store) != 0)
 		log_error("the audit log could not be synced at close");
+	audit_syslog_close(d->syslog_copy);
 	pidfile_release(d->pid);
 	free_event(d->sig_term);
 	free_event(d->sig_int);

@@ -37,3 +37,4 @@ GATEWAY_SRCS += gateway/cmd_mailbox.c
 GATEWAY_SRCS += gateway/cmd_release.c
 GATEWAY_SRCS += gateway/cmd_send.c
 GATEWAY_SRCS += gateway/cmd_jobs.c
+GATEWAY_SRCS += gateway/auditcopy.c
