@@ -129,6 +129,7 @@ demo: deps build
 # The whole suite, once plainly and once under the sanitizers, then every
 # fuzz target briefly so none of them rots.
 check: deps
+	$(Q)mk/checksrc.sh
 	$(Q)$(MAKE) --no-print-directory check-plain
 	$(Q)$(MAKE) --no-print-directory check-plain SAN=1
 	$(Q)$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(CHECK_FUZZ_SECONDS)
