@@ -38,7 +38,7 @@ const struct config_key config_keys[] = {
 	 "how long a mailbox stays locked"},
 	{"security", "login_max_failures", CONFIG_INT, "3", 1, 20, NULL, NULL,
 	 "consecutive failed logins before the account locks"},
-	{"security", "scrypt_log2_n", CONFIG_INT, "15", 14, 22, NULL, NULL,
+	{"security", "scrypt_log2_n", CONFIG_INT, "15", 14, 20, NULL, NULL,
 	 "scrypt cost (log2 N) for PIN and password hashing"},
 
 	{"inbound", "unknown_sub", CONFIG_ENUM, "reject", 0, 0, "reject|inbox", NULL,
