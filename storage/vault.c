@@ -449,6 +449,21 @@ static int lock_new_file(struct vault_writer *w, bool *gone)
 	return FGW_OK;
 }
 
+/* A blob made by root (an admin's faxgw command) must stay usable by the
+ * service user that owns the vault, who runs faxgwd. */
+static int match_dir_owner(struct vault *v, int fd)
+{
+	struct stat dir;
+
+	if (geteuid() != 0 || fstat(v->dirfd, &dir) != 0 || dir.st_uid == 0)
+		return FGW_OK;
+	if (fchown(fd, dir.st_uid, dir.st_gid) != 0) {
+		log_errno("cannot give a new blob in %s to uid %u", v->dir, (unsigned)dir.st_uid);
+		return FGW_ERR_IO;
+	}
+	return FGW_OK;
+}
+
 static int writer_create(struct vault_writer *w, const char *id)
 {
 	struct stat st;
@@ -469,6 +484,8 @@ static int writer_create(struct vault_writer *w, const char *id)
 			log_errno("cannot create %s/%s", w->v->dir, w->tmp);
 			return errno == EEXIST ? FGW_ERR_EXISTS : FGW_ERR_IO;
 		}
+		if ((rc = match_dir_owner(w->v, w->fd)) != FGW_OK)
+			return rc;
 		rc = lock_new_file(w, &gone);
 	}
 	return rc == FGW_OK && gone ? FGW_ERR_IO : rc;
