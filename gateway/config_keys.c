@@ -84,6 +84,20 @@ const struct config_key config_keys[] = {
 	 "simultaneous calls on the (simulated) public trunk"},
 	{"lines", "device_channels", CONFIG_INT, "1", 1, 64, NULL, NULL,
 	 "simultaneous calls on the (simulated) office device line"},
+	{"web", "enabled", CONFIG_BOOL, "yes", 0, 0, NULL, NULL,
+	 "serve the HTTPS web interface from faxgwd"},
+	{"web", "listen", CONFIG_STRING, "127.0.0.1:8443", 3, 80, NULL,
+	 "0123456789abcdefABCDEF.:[]",
+	 "address:port of the HTTPS web interface (IPv6 as [addr]:port)"},
+	{"web", "session_idle_minutes", CONFIG_INT, "15", 1, 1440, NULL, NULL,
+	 "minutes without a request after which a web session ends"},
+	{"web", "session_max_hours", CONFIG_INT, "8", 1, 168, NULL, NULL,
+	 "hours after login after which a web session ends regardless"},
+	{"web", "login_lock_minutes", CONFIG_INT, "15", 1, 1440, NULL, NULL,
+	 "how long an account stays locked after too many failed logins"},
+	{"web", "admin_allow", CONFIG_STRING, "", 0, 1023, NULL,
+	 "0123456789abcdefABCDEF.:/, ",
+	 "source networks (CIDR list) from which admins may use the web interface; empty = any"},
 };
 
 const size_t config_key_count = sizeof config_keys / sizeof config_keys[0];

@@ -13,3 +13,4 @@ STORAGE_SRCS += storage/cert.c
 STORAGE_SRCS += storage/store.c
 STORAGE_SRCS += storage/store_mailbox.c
 STORAGE_SRCS += storage/catalog_jobs.c
+STORAGE_SRCS += storage/catalog_users.c

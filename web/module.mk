@@ -1,1 +1,17 @@
 # web/: the HTTPS interface (later issue).
+WEB_SRCS += web/http_parse.c
+WEB_SRCS += web/html.c
+
+# The stylesheet and the password deny-list are compiled into the binary:
+# nothing to install beside it, no CDN.
+WEB_EMBED := web/static/style.css config/password-denylist.txt
+$(BUILD)/web/embedded.c: $(WEB_EMBED) web/embed.sh
+	@mkdir -p $(@D)
+	$(if $(Q),@echo "  GEN     $@")
+	$(Q)web/embed.sh $(WEB_EMBED) > $@.tmp && mv $@.tmp $@
+$(BUILD)/web/embedded.o: $(BUILD)/web/embedded.c
+	$(if $(Q),@echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+$(BUILD)/libweb.a: $(BUILD)/web/embedded.o
+WEB_SRCS += web/tls.c
+WEB_SRCS += web/auth.c

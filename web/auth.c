@@ -1,0 +1,253 @@
+/* Passwords, tokens and the setup code. */
+#include "web/auth.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/kdf.h>
+#include <openssl/params.h>
+#include <openssl/rand.h>
+
+#include "common/err.h"
+#include "common/log.h"
+#include "common/str.h"
+#include "web/embedded.h"
+
+#define VERIFIER_VERSION 1
+#define SALT_LEN 16
+#define HASH_LEN 32
+#define SCRYPT_R 8
+#define SCRYPT_P 1
+
+bool auth_password_denied(const char *password)
+{
+	const char *p = (const char *)web_embed_password_denylist_txt;
+	size_t plen = strlen(password);
+
+	while (*p) {
+		size_t n = strcspn(p, "\n");
+		size_t m = n;
+		while (m > 0 && (p[m - 1] == '\r' || p[m - 1] == ' '))
+			m--;
+		if (p[0] != '#' && m == plen && strncasecmp(p, password, m) == 0)
+			return true;
+		p += n;
+		if (*p == '\n')
+			p++;
+	}
+	return false;
+}
+
+int auth_password_policy(const char *user, const char *password, char *why, size_t why_size)
+{
+	const char *msg = NULL;
+	size_t len = strnlen(password, AUTH_PASSWORD_MAX + 1);
+
+	if (len < AUTH_PASSWORD_MIN)
+		msg = "The password must have at least 8 characters.";
+	else if (len > AUTH_PASSWORD_MAX)
+		msg = "The password must have at most 256 characters.";
+	else if (auth_password_denied(password))
+		msg = "This password is on the list of common and factory-default "
+		      "passwords; choose another one.";
+	else if (user && strcasecmp(user, password) == 0)
+		msg = "The password must not be the user name.";
+	if (!msg)
+		return FGW_OK;
+	if (why && str_copy(why, why_size, msg) != FGW_OK && why_size)
+		why[0] = '\0';
+	return FGW_ERR_BAD_PASSWORD;
+}
+
+static int scrypt(const char *password, const uint8_t *salt, unsigned log2_n, uint8_t *out)
+{
+	EVP_KDF *kdf = EVP_KDF_fetch(NULL, "SCRYPT", NULL);
+	EVP_KDF_CTX *ctx = kdf ? EVP_KDF_CTX_new(kdf) : NULL;
+	uint64_t n = (uint64_t)1 << log2_n;
+	uint32_t r = SCRYPT_R, p = SCRYPT_P;
+	uint64_t maxmem = 2 * 128 * (uint64_t)SCRYPT_R * n + (1u << 20);
+	OSSL_PARAM params[] = {
+		OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_PASSWORD, (void *)password,
+						  strlen(password)),
+		OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, (void *)salt, SALT_LEN),
+		OSSL_PARAM_construct_uint64(OSSL_KDF_PARAM_SCRYPT_N, &n),
+		OSSL_PARAM_construct_uint32(OSSL_KDF_PARAM_SCRYPT_R, &r),
+		OSSL_PARAM_construct_uint32(OSSL_KDF_PARAM_SCRYPT_P, &p),
+		OSSL_PARAM_construct_uint64(OSSL_KDF_PARAM_SCRYPT_MAXMEM, &maxmem),
+		OSSL_PARAM_construct_end(),
+	};
+	int ok = ctx && EVP_KDF_derive(ctx, out, HASH_LEN, params) == 1;
+
+	EVP_KDF_CTX_free(ctx);
+	EVP_KDF_free(kdf);
+	return ok ? FGW_OK : FGW_ERR_CRYPTO;
+}
+
+int auth_password_hash(const char *password, unsigned log2_n, uint8_t *out, size_t *out_len)
+{
+	if (!password || log2_n < 10 || log2_n > 20)
+		return FGW_ERR_INVALID;
+	out[0] = VERIFIER_VERSION;
+	out[1] = (uint8_t)log2_n;
+	out[2] = SCRYPT_R;
+	out[3] = SCRYPT_P;
+	if (RAND_bytes(out + 4, SALT_LEN) != 1)
+		return FGW_ERR_CRYPTO;
+	*out_len = AUTH_VERIFIER_LEN;
+	return scrypt(password, out + 4, log2_n, out + 4 + SALT_LEN);
+}
+
+int auth_password_check(const char *password, const uint8_t *verifier, size_t len)
+{
+	uint8_t hash[HASH_LEN];
+	int rc;
+
+	if (len != AUTH_VERIFIER_LEN || verifier[0] != VERIFIER_VERSION ||
+	    verifier[2] != SCRYPT_R || verifier[3] != SCRYPT_P ||
+	    verifier[1] < 10 || verifier[1] > 20)
+		return FGW_ERR_VERSION;
+	rc = scrypt(password, verifier + 4, verifier[1], hash);
+	if (rc == FGW_OK && !str_equal_ct(hash, verifier + 4 + SALT_LEN, HASH_LEN))
+		rc = FGW_ERR_BAD_PASSWORD;
+	OPENSSL_cleanse(hash, sizeof hash);
+	return rc;
+}
+
+static void to_hex(const uint8_t *in, size_t n, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = digits[in[i] >> 4];
+		out[2 * i + 1] = digits[in[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+int auth_token_new(char out[static AUTH_TOKEN_HEX + 1])
+{
+	uint8_t raw[32];
+
+	if (RAND_bytes(raw, sizeof raw) != 1)
+		return FGW_ERR_CRYPTO;
+	to_hex(raw, sizeof raw, out);
+	OPENSSL_cleanse(raw, sizeof raw);
+	return FGW_OK;
+}
+
+static int sha256_two(const char *a, const char *b, size_t blen, uint8_t md[32])
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	unsigned int n = 0;
+	int ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1 &&
+		 EVP_DigestUpdate(ctx, a, strlen(a) + 1) == 1 &&
+		 EVP_DigestUpdate(ctx, b, blen) == 1 &&
+		 EVP_DigestFinal_ex(ctx, md, &n) == 1 && n == 32;
+
+	EVP_MD_CTX_free(ctx);
+	return ok ? FGW_OK : FGW_ERR_CRYPTO;
+}
+
+int auth_token_derive(const char *label, const char *token, char out[static AUTH_TOKEN_HEX + 1])
+{
+	uint8_t md[32];
+	int rc = sha256_two(label, token, strlen(token), md);
+
+	if (rc == FGW_OK)
+		to_hex(md, sizeof md, out);
+	return rc;
+}
+
+/* ---- setup code -------------------------------------------------------- */
+
+/* Upper-case letters and digits of code without dashes/spaces. */
+static int normalise_code(const char *code, char *out, size_t size)
+{
+	size_t o = 0;
+
+	for (; *code; code++) {
+		if (*code == '-' || *code == ' ')
+			continue;
+		if (!isalnum((unsigned char)*code) || o + 1 >= size)
+			return FGW_ERR_BAD_PASSWORD;
+		out[o++] = (char)toupper((unsigned char)*code);
+	}
+	out[o] = '\0';
+	return o == 12 ? FGW_OK : FGW_ERR_BAD_PASSWORD;
+}
+
+int auth_setup_code_create(const char *data_dir, char code[static AUTH_SETUP_CODE_LEN + 1])
+{
+	static const char alphabet[] = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"; /* 32, no 0/O/1/I */
+	uint8_t raw[12], md[32];
+	char plain[13], hex[65], path[4200];
+	int rc = str_format(path, sizeof path, "%s/%s", data_dir, AUTH_SETUP_FILE);
+
+	if (rc != FGW_OK || RAND_bytes(raw, sizeof raw) != 1)
+		return rc != FGW_OK ? rc : FGW_ERR_CRYPTO;
+	for (size_t i = 0, o = 0; i < 12; i++) {
+		plain[i] = alphabet[raw[i] & 31];
+		code[o++] = plain[i];
+		if (i % 4 == 3 && i != 11)
+			code[o++] = '-';
+	}
+	plain[12] = code[AUTH_SETUP_CODE_LEN] = '\0';
+	rc = sha256_two("setup", plain, 12, md);
+	if (rc == FGW_OK) {
+		to_hex(md, sizeof md, hex);
+		int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+		if (fd < 0 || write(fd, hex, 64) != 64 || fsync(fd) != 0)
+			rc = FGW_ERR_IO;
+		if (fd >= 0 && close(fd) != 0)
+			rc = FGW_ERR_IO;
+	}
+	OPENSSL_cleanse(raw, sizeof raw);
+	OPENSSL_cleanse(plain, sizeof plain);
+	return rc;
+}
+
+int auth_setup_code_check(const char *data_dir, const char *code)
+{
+	char path[4200], stored[65], plain[16], hex[65];
+	uint8_t md[32];
+	ssize_t n = -1;
+	int fd, rc = str_format(path, sizeof path, "%s/%s", data_dir, AUTH_SETUP_FILE);
+
+	if (rc != FGW_OK)
+		return rc;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return FGW_ERR_NOT_FOUND;
+	n = read(fd, stored, 64);
+	close(fd);
+	if (n != 64)
+		return FGW_ERR_NOT_FOUND;
+	stored[64] = '\0';
+	rc = normalise_code(code ? code : "", plain, sizeof plain);
+	if (rc == FGW_OK)
+		rc = sha256_two("setup", plain, strlen(plain), md);
+	if (rc == FGW_OK) {
+		to_hex(md, sizeof md, hex);
+		rc = str_equal_ct(hex, stored, 64) ? FGW_OK : FGW_ERR_BAD_PASSWORD;
+	}
+	OPENSSL_cleanse(plain, sizeof plain);
+	return rc;
+}
+
+void auth_setup_code_remove(const char *data_dir)
+{
+	char path[4200];
+
+	if (str_format(path, sizeof path, "%s/%s", data_dir, AUTH_SETUP_FILE) == FGW_OK &&
+	    unlink(path) != 0 && errno != ENOENT)
+		log_errno("cannot remove %s", path);
+}
