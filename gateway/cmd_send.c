@@ -9,6 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -30,11 +33,15 @@
 #define SEND_DEFAULT_CONFIG "/etc/faxgw/faxgw.ini"
 #define PNG_MAX_PIXELS (64u * 1024 * 1024)   /* 8-bit grey in memory: 64 MiB */
 #define GS_PATH "gs"
+#define GS_TIMEOUT_DEFAULT 60                 /* seconds of wall time */
+#define GS_TIMEOUT_MAX 3600
+#define GS_MEMORY_MAX (1024ull << 20)         /* address space of gs */
 
 enum doc_kind { DOC_UNKNOWN, DOC_TIFF, DOC_PDF, DOC_PNG };
 
 struct send_args {
 	const char *dir, *config, *to, *confirm, *file;
+	unsigned convert_timeout;   /* seconds Ghostscript may run */
 };
 
 static void usage(FILE *out)
@@ -53,6 +60,8 @@ static void usage(FILE *out)
 		"  --data DIR           data directory (default " STORE_DEFAULT_DIR ")\n"
 		"  --config FILE        configuration (default " SEND_DEFAULT_CONFIG
 		" if present)\n"
+		"  --convert-timeout S  seconds a PDF may take to render (default 60); Ghostscript\n"
+		"                       also runs with 1 GiB of memory and S seconds of CPU at most\n"
 		"  --help               this text\n\n"
 		"On success prints the job id; see faxgw jobs.\n");
 }
@@ -64,9 +73,11 @@ static int parse(int argc, char **argv, struct send_args *a)
 		{"confirm-to", required_argument, NULL, 'C'},
 		{"data", required_argument, NULL, 'd'},
 		{"config", required_argument, NULL, 'c'},
+		{"convert-timeout", required_argument, NULL, 'T'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
+	long long n;
 	int c;
 
 	optind = 0;
@@ -76,6 +87,14 @@ static int parse(int argc, char **argv, struct send_args *a)
 		case 'C': a->confirm = optarg; break;
 		case 'd': a->dir = optarg; break;
 		case 'c': a->config = optarg; break;
+		case 'T':
+			if (str_to_int(optarg, 1, GS_TIMEOUT_MAX, &n) != FGW_OK) {
+				fprintf(stderr, "faxgw send: --convert-timeout takes 1 to %d "
+						"seconds, not '%s'\n", GS_TIMEOUT_MAX, optarg);
+				return 2;
+			}
+			a->convert_timeout = (unsigned)n;
+			break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -249,12 +268,47 @@ static int tiff_to_fax(const char *path, const char *name, int *out, unsigned *p
 	return rc;
 }
 
-/* Runs Ghostscript on the PDF with its output going to memory file fd. */
-static int run_gs(const char *pdf, int fd)
+/* In the child: a hostile PDF must not take the machine down, so gs gets
+ * its own process group (killed whole at the deadline), bounded memory
+ * and CPU time. */
+static void gs_child_limits(unsigned seconds)
+{
+	const struct rlimit as = { GS_MEMORY_MAX, GS_MEMORY_MAX };
+	const struct rlimit cpu = { seconds, seconds + 1 };
+
+	if (setpgid(0, 0) != 0 || setrlimit(RLIMIT_AS, &as) != 0 ||
+	    setrlimit(RLIMIT_CPU, &cpu) != 0)
+		_exit(126);
+}
+
+/* Waits for pid up to seconds; past that kills its group. Returns the wait
+ * status in *status, or FGW_ERR_TIMEOUT / FGW_ERR_IO. */
+static int gs_wait(pid_t pid, unsigned seconds, int *status)
+{
+	for (long waited_ms = 0;; waited_ms += 50) {
+		pid_t r = waitpid(pid, status, WNOHANG);
+
+		if (r == pid)
+			return FGW_OK;
+		if (r < 0)
+			return FGW_ERR_IO;
+		if (waited_ms >= (long)seconds * 1000) {
+			(void)kill(-pid, SIGKILL);
+			(void)kill(pid, SIGKILL);
+			(void)waitpid(pid, status, 0);
+			return FGW_ERR_TIMEOUT;
+		}
+		(void)poll(NULL, 0, 50);
+	}
+}
+
+/* Runs Ghostscript on the PDF with its output going to memory file fd,
+ * for at most seconds. */
+static int run_gs(const char *pdf, int fd, unsigned seconds)
 {
 	char out[64];
 	pid_t pid;
-	int status;
+	int status, rc;
 
 	if (str_format(out, sizeof out, "-sOutputFile=/proc/self/fd/%d", fd) != FGW_OK)
 		return FGW_ERR_TOO_LARGE;
@@ -264,6 +318,7 @@ static int run_gs(const char *pdf, int fd)
 	if (pid == 0) {
 		int null = open("/dev/null", O_RDWR);
 
+		gs_child_limits(seconds);
 		/* the memory file is close-on-exec; gs must inherit it */
 		if (null < 0 || dup2(null, STDIN_FILENO) < 0 || fcntl(fd, F_SETFD, 0) < 0)
 			_exit(127);
@@ -272,20 +327,27 @@ static int run_gs(const char *pdf, int fd)
 		       "-f", pdf, (char *)NULL);
 		_exit(127);
 	}
-	if (waitpid(pid, &status, 0) != pid)
-		return FGW_ERR_IO;
+	if ((rc = gs_wait(pid, seconds, &status)) != FGW_OK)
+		return rc;
+	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGXCPU)
+		return FGW_ERR_TIMEOUT;
 	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? FGW_OK : FGW_ERR_PARSE;
 }
 
-static int pdf_to_fax(const char *path, int *out, unsigned *pages)
+static int pdf_to_fax(const char *path, unsigned seconds, int *out, unsigned *pages)
 {
 	char tpath[MEMFILE_PATH_MAX];
 	int fd = memfile_create("faxgw-gs"), rc;
 
 	if (fd < 0)
 		return fd;
-	rc = run_gs(path, fd);
-	if (rc != FGW_OK)
+	rc = run_gs(path, fd, seconds);
+	if (rc == FGW_ERR_TIMEOUT)
+		fprintf(stderr, "faxgw send: %s: Ghostscript did not finish rendering this PDF "
+				"within %u s and was stopped; the PDF may be hostile or too "
+				"complex (raise --convert-timeout if you trust it)\n", path,
+			seconds);
+	else if (rc != FGW_OK)
 		fprintf(stderr, "faxgw send: %s: Ghostscript could not render this PDF (%s); "
 				"check that it opens in a viewer and that gs is installed\n",
 			path, rc == FGW_ERR_PARSE ? "it failed" : fgw_strerror(rc));
@@ -380,11 +442,11 @@ static int png_to_fax(const char *path, int *out, unsigned *pages)
 	return rc;
 }
 
-static int document_to_fax(const char *path, int *out, unsigned *pages)
+static int document_to_fax(const char *path, unsigned seconds, int *out, unsigned *pages)
 {
 	switch (sniff(path)) {
 	case DOC_TIFF: return tiff_to_fax(path, path, out, pages);
-	case DOC_PDF: return pdf_to_fax(path, out, pages);
+	case DOC_PDF: return pdf_to_fax(path, seconds, out, pages);
 	case DOC_PNG: return png_to_fax(path, out, pages);
 	case DOC_UNKNOWN: break;
 	}
@@ -436,7 +498,7 @@ static int send_document(const struct send_args *a, const struct queue_config *q
 	}
 	rc = check_number(s, a, &qc->policy, &d);
 	if (rc == FGW_OK)
-		rc = document_to_fax(a->file, &fd, &pages);
+		rc = document_to_fax(a->file, a->convert_timeout, &fd, &pages);
 	if (rc == FGW_OK)
 		rc = store_and_queue(s, qc, fd, pages, &d);
 	if (fd >= 0)
@@ -448,7 +510,7 @@ static int send_document(const struct send_args *a, const struct queue_config *q
 
 int cmd_send(int argc, char **argv)
 {
-	struct send_args a = { .dir = STORE_DEFAULT_DIR };
+	struct send_args a = { .dir = STORE_DEFAULT_DIR, .convert_timeout = GS_TIMEOUT_DEFAULT };
 	struct queue_config qc;
 	int rc = parse(argc, argv, &a);
 

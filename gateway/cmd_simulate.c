@@ -10,6 +10,7 @@
 #include "common/err.h"
 #include "gateway/commands.h"
 #include "gateway/control_client.h"
+#include "gateway/sim_outgoing_cli.h"
 #include "storage/store.h"
 
 struct simulate_verb {
@@ -22,6 +23,8 @@ static int simulate_incoming(int argc, char **argv);
 
 static const struct simulate_verb verbs[] = {
 	{"incoming", simulate_incoming, "a far-end fax machine sends FILE to the gateway"},
+	{"outgoing", simulate_outgoing, "the office fax machine dials out and sends FILE"},
+	{"far-end", simulate_far_end, "make the simulated public far end busy / not answer"},
 };
 
 static void usage(FILE *out)

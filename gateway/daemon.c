@@ -20,6 +20,7 @@
 #include "gateway/notify.h"
 #include "gateway/pidfile.h"
 #include "gateway/privdrop.h"
+#include "gateway/queue_runner.h"
 #include "gateway/sim_incoming.h"
 #include "gateway/simline.h"
 #include "storage/store.h"
@@ -28,6 +29,7 @@
 static int (*const modules[])(struct daemon *d) = {
 	daemon_verbs_init,
 	sim_incoming_init,
+	queue_runner_init,
 };
 
 /* A configuration and who still uses it; the head is the current one. */
@@ -62,6 +64,8 @@ struct daemon {
 	struct simline_set *lines;
 	struct call_registry *calls;
 	struct hook *hooks;
+	inbound_forward_fn forward;
+	void *forward_arg;
 	struct timespec started;
 	char stop_reason[32];
 };
@@ -531,6 +535,18 @@ void daemon_free(struct daemon *d)
 }
 
 /* ---- accessors --------------------------------------------------------- */
+
+void daemon_set_inbox_forward(struct daemon *d, inbound_forward_fn fn, void *arg)
+{
+	d->forward = fn;
+	d->forward_arg = arg;
+}
+
+void daemon_inbox_forward(const struct daemon *d, inbound_forward_fn *fn, void **arg)
+{
+	*fn = d->forward;
+	*arg = d->forward_arg;
+}
 
 struct event_base *daemon_base(struct daemon *d) { return d->base; }
 struct store *daemon_store(struct daemon *d) { return d->store; }

@@ -20,6 +20,8 @@
 
 #include <stdbool.h>
 
+#include "gateway/inbound.h"
+
 struct config;
 struct control;
 struct call_registry;
@@ -63,6 +65,12 @@ struct notify *daemon_notify(struct daemon *d);
  * daemon_config_release. Returns it. */
 const struct config *daemon_config_hold(struct daemon *d);
 void daemon_config_release(struct daemon *d, const struct config *cfg);
+
+/* Where inbound calls hand general-inbox faxes for the office device line
+ * ([inbound] forward_inbox_to_device): set once by the queue runner at
+ * start; read by each inbound call into its inbound_env (fn NULL: none). */
+void daemon_set_inbox_forward(struct daemon *d, inbound_forward_fn fn, void *arg);
+void daemon_inbox_forward(const struct daemon *d, inbound_forward_fn *fn, void **arg);
 
 /* Seconds since the daemon started serving. */
 double daemon_uptime(const struct daemon *d);

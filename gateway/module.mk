@@ -38,3 +38,7 @@ GATEWAY_SRCS += gateway/cmd_release.c
 GATEWAY_SRCS += gateway/cmd_send.c
 GATEWAY_SRCS += gateway/cmd_jobs.c
 GATEWAY_SRCS += gateway/auditcopy.c
+GATEWAY_SRCS += gateway/sim_farend.c
+GATEWAY_SRCS += gateway/queue_runner.c
+GATEWAY_SRCS += gateway/sim_outgoing.c
+GATEWAY_SRCS += gateway/sim_outgoing_cli.c

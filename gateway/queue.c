@@ -134,6 +134,26 @@ static int insert_job(struct queue *q, struct catalog_outjob *j)
 	return rc;
 }
 
+/* Fills the common fields of j and inserts it under a fresh id. */
+static int add_job(struct queue *q, struct catalog_outjob *j, enum dialrules_origin origin,
+		   int64_t now_ms, char id[static QUEUE_ID_LEN + 1])
+{
+	int rc = FGW_ERR_EXISTS;
+
+	(void)str_copy(j->job.state, sizeof j->job.state, QUEUE_STATE_QUEUED);
+	(void)str_copy(j->origin, sizeof j->origin, dialrules_origin_name(origin));
+	j->job.next_try_ms = j->job.created_ms = j->updated_ms = now_ms;
+	j->max_tries = q->cfg.max_tries;
+	for (int i = 0; i < ID_TRIES && rc == FGW_ERR_EXISTS; i++) {
+		rc = new_job_id(j->job.id);
+		if (rc == FGW_OK)
+			rc = insert_job(q, j);
+	}
+	if (rc == FGW_OK)
+		rc = str_copy(id, QUEUE_ID_LEN + 1, j->job.id);
+	return rc;
+}
+
 int queue_enqueue(struct queue *q, const char *document, const char *destination,
 		  enum dialrules_origin origin, const char *device, int64_t now_ms,
 		  char id[static QUEUE_ID_LEN + 1], struct dialrules_decision *d)
@@ -155,19 +175,40 @@ int queue_enqueue(struct queue *q, const char *document, const char *destination
 		rc = str_copy(j.device, sizeof j.device, device != NULL ? device : "");
 	if (rc != FGW_OK)
 		return FGW_ERR_RANGE;
-	(void)str_copy(j.job.state, sizeof j.job.state, QUEUE_STATE_QUEUED);
-	(void)str_copy(j.origin, sizeof j.origin, dialrules_origin_name(origin));
-	j.job.next_try_ms = j.job.created_ms = j.updated_ms = now_ms;
-	j.max_tries = q->cfg.max_tries;
-	rc = FGW_ERR_EXISTS;
-	for (int i = 0; i < ID_TRIES && rc == FGW_ERR_EXISTS; i++) {
-		rc = new_job_id(j.job.id);
-		if (rc == FGW_OK)
-			rc = insert_job(q, &j);
-	}
+	(void)str_copy(j.line, sizeof j.line, CATALOG_LINE_TRUNK);
+	return add_job(q, &j, origin, now_ms, id);
+}
+
+int queue_enqueue_device(struct queue *q, const char *document, enum dialrules_origin origin,
+			 const char *device, int64_t now_ms, char id[static QUEUE_ID_LEN + 1])
+{
+	struct catalog_outjob j = {0};
+	int rc;
+
+	if (str_copy(j.job.document, sizeof j.job.document, document) != FGW_OK ||
+	    str_copy(j.device, sizeof j.device, device != NULL ? device : "") != FGW_OK)
+		return FGW_ERR_RANGE;
+	(void)str_copy(j.job.destination, sizeof j.job.destination, CATALOG_LINE_DEVICE);
+	(void)str_copy(j.line, sizeof j.line, CATALOG_LINE_DEVICE);
+	rc = add_job(q, &j, origin, now_ms, id);
 	if (rc == FGW_OK)
-		rc = str_copy(id, QUEUE_ID_LEN + 1, j.job.id);
+		log_info("queue: job %s routed to the office device line (origin %s); trunk dial "
+			 "rules do not apply", id, dialrules_origin_name(origin));
 	return rc;
+}
+
+int queue_requeue(struct queue *q, const char *id, int64_t now_ms)
+{
+	struct catalog_outjob j;
+	int rc = catalog_jobs_get(store_catalog(q->store), id, &j);
+
+	if (rc != FGW_OK)
+		return rc;
+	if (strcmp(j.job.state, QUEUE_STATE_SENDING) != 0)
+		return FGW_ERR_STATE;
+	(void)str_copy(j.job.state, sizeof j.job.state, QUEUE_STATE_QUEUED);
+	j.updated_ms = now_ms;
+	return catalog_jobs_update(store_catalog(q->store), &j);
 }
 
 int queue_next_due(struct queue *q, int64_t now_ms, struct catalog_outjob *job)

@@ -84,6 +84,20 @@ int queue_enqueue(struct queue *q, const char *document, const char *destination
 		  enum dialrules_origin origin, const char *device, int64_t now_ms,
 		  char id[static QUEUE_ID_LEN + 1], struct dialrules_decision *d);
 
+/* Queues document (an outbound document in the vault) for the office
+ * device line (route CATALOG_LINE_DEVICE: a forwarded inbox fax or a
+ * printed release), requested from origin/device, due at now_ms. Trunk
+ * dial rules do not apply (nothing leaves for the public network); the
+ * route is logged. Returns 0 with the job id, FGW_ERR_NOT_FOUND or a
+ * catalog code. */
+int queue_enqueue_device(struct queue *q, const char *document, enum dialrules_origin origin,
+			 const char *device, int64_t now_ms, char id[static QUEUE_ID_LEN + 1]);
+
+/* Puts job id, handed out by queue_next_due, back to "queued" as it was
+ * (no attempt counted): e.g. no channel of its line was free. Returns 0,
+ * FGW_ERR_STATE (not being sent) or a catalog code. */
+int queue_requeue(struct queue *q, const char *id, int64_t now_ms);
+
 /* Takes the job that is due first at now_ms and marks it "sending".
  * Returns 1 with *job filled, 0 when nothing is due, or a negative code. */
 int queue_next_due(struct queue *q, int64_t now_ms, struct catalog_outjob *job);

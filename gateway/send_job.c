@@ -102,6 +102,14 @@ struct fax_endpoint *send_job_endpoint(struct send_job *sj)
 	return sj->ep;
 }
 
+struct fax_endpoint *send_job_take_endpoint(struct send_job *sj)
+{
+	struct fax_endpoint *ep = sj->ep;
+
+	sj->ep = NULL;
+	return ep;
+}
+
 void send_job_free(struct send_job *sj)
 {
 	if (sj == NULL)

@@ -35,6 +35,10 @@ int send_job_open(struct store *s, const struct catalog_outjob *job,
 /* The endpoint to pump over a line; owned by sj. */
 struct fax_endpoint *send_job_endpoint(struct send_job *sj);
 
+/* Hands the endpoint over (e.g. to call_start, which frees it); sj keeps
+ * the memory file until send_job_free. Returns it, NULL when taken. */
+struct fax_endpoint *send_job_take_endpoint(struct send_job *sj);
+
 /* Frees the endpoint and wipes the memory file; NULL is fine. */
 void send_job_free(struct send_job *sj);
 

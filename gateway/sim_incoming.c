@@ -256,6 +256,7 @@ static int prepare(struct sim_in *s, struct control_request *req,
 	s->env.store = daemon_store(s->d);
 	s->env.cfg = s->cfg;
 	s->env.notify = daemon_notify(s->d);
+	daemon_inbox_forward(s->d, &s->env.forward, &s->env.forward_arg);
 	if ((rc = inbound_begin(&s->env, from, simline_label(s->ch), &s->in)) != 0)
 		return rc;
 	return make_local(s, local);

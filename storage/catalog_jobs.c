@@ -8,7 +8,7 @@
 #include "storage/catalog_int.h"
 
 #define JOB_COLUMNS "id, document, destination, attempts, next_try_ms, state," \
-		    " created_ms, origin, device, max_tries, last_error, updated_ms"
+		    " created_ms, origin, device, max_tries, last_error, updated_ms, line"
 
 static int bind_row(sqlite3_stmt *st, const struct catalog_outjob *j)
 {
@@ -37,6 +37,9 @@ static int bind_row(sqlite3_stmt *st, const struct catalog_outjob *j)
 		rc = catalog_bind_text(st, 11, j->last_error, CATALOG_JOB_ERROR_MAX);
 	if (rc == FGW_OK)
 		rc = catalog_bind_i64(st, 12, j->updated_ms);
+	if (rc == FGW_OK)
+		rc = catalog_bind_text(st, 13, j->line[0] != '\0' ? j->line : CATALOG_LINE_TRUNK,
+				       CATALOG_LINE_MAX);
 	return rc;
 }
 
@@ -64,6 +67,8 @@ static int read_row(sqlite3_stmt *st, struct catalog_outjob *j)
 	if (rc == FGW_OK)
 		rc = catalog_col_text(st, 10, j->last_error, sizeof j->last_error);
 	j->updated_ms = sqlite3_column_int64(st, 11);
+	if (rc == FGW_OK)
+		rc = catalog_col_text(st, 12, j->line, sizeof j->line);
 	return rc;
 }
 
@@ -95,7 +100,7 @@ int catalog_jobs_insert(struct catalog *cat, const struct catalog_outjob *j)
 {
 	sqlite3_stmt *st = NULL;
 	int rc = catalog_prepare(cat, "INSERT INTO jobs (" JOB_COLUMNS ") VALUES"
-				 " (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)", &st);
+				 " (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)", &st);
 
 	if (rc != FGW_OK)
 		return rc;

@@ -11,6 +11,9 @@
 
 #define CATALOG_ORIGIN_MAX 16
 #define CATALOG_JOB_ERROR_MAX 200
+#define CATALOG_LINE_MAX 16
+#define CATALOG_LINE_TRUNK "trunk"   /* to destination over the public trunk */
+#define CATALOG_LINE_DEVICE "device" /* to the office device line */
 
 struct catalog_outjob {
 	struct catalog_job job;                    /* id, document, ... */
@@ -19,6 +22,7 @@ struct catalog_outjob {
 	uint32_t max_tries;                        /* 1..100 */
 	char last_error[CATALOG_JOB_ERROR_MAX + 1];/* why the last try failed */
 	int64_t updated_ms;
+	char line[CATALOG_LINE_MAX + 1];           /* route: CATALOG_LINE_*; "" = trunk */
 };
 
 /* Inserts j. FGW_ERR_EXISTS for a taken id, FGW_ERR_DENIED when the

@@ -54,7 +54,10 @@ static const char schema_v1[] =
 	" device TEXT NOT NULL DEFAULT '' CHECK (length(device) <= 128),"
 	" max_tries INTEGER NOT NULL DEFAULT 3 CHECK (max_tries BETWEEN 1 AND 100),"
 	" last_error TEXT NOT NULL DEFAULT '' CHECK (length(last_error) <= 200),"
-	" updated_ms INTEGER NOT NULL DEFAULT 0"
+	" updated_ms INTEGER NOT NULL DEFAULT 0,"
+	/* The route: out to the public trunk, or to the office device line
+	 * (forwarded inbox faxes, printed releases). */
+	" line TEXT NOT NULL DEFAULT 'trunk' CHECK (line IN ('trunk', 'device'))"
 	") STRICT;"
 	"CREATE INDEX jobs_by_document ON jobs (document);"
 	"CREATE INDEX jobs_by_next_try ON jobs (state, next_try_ms);"
