@@ -245,3 +245,61 @@ Test(daemon_outbound, general_inbox_fax_is_forwarded_to_the_device_line)
 	cr_assert(strstr(j.out, "\"state\": \"done\"") != NULL, "%s", j.out);
 	assert_received(devdir, id);
 }
+
+/* A PDF whose one page draws a form that draws the next ten times, nine
+ * levels deep: 10^8 fills, hours of Ghostscript for a few hundred bytes. */
+#define DRAW "q 1 0 0 1 0.1 0.1 cm /X Do Q "
+static void write_bomb(const char *path)
+{
+	FILE *f = fopen(path, "w");
+	long off[16];
+	int n = 0;
+
+	cr_assert_not_null(f);
+	fprintf(f, "%%PDF-1.4\n");
+	off[n++] = ftell(f);
+	fprintf(f, "1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n");
+	off[n++] = ftell(f);
+	fprintf(f, "2 0 obj << /Type /Pages /Kids [3 0 R] /Count 1 >> endobj\n");
+	off[n++] = ftell(f);
+	fprintf(f, "3 0 obj << /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R"
+		   " /Resources << /XObject << /X 5 0 R >> >> >> endobj\n");
+	off[n++] = ftell(f);
+	fprintf(f, "4 0 obj << /Length 5 >> stream\n/X Do\nendstream endobj\n");
+	for (int i = 0; i < 9; i++) {
+		char body[512] = "0 0 1 1 re f";
+		if (i < 8)
+			cr_assert_eq(str_format(body, sizeof body, "%s%s%s%s%s%s%s%s%s%s",
+						DRAW, DRAW, DRAW, DRAW, DRAW, DRAW, DRAW, DRAW,
+						DRAW, DRAW), 0);
+		off[n++] = ftell(f);
+		fprintf(f, "%d 0 obj << /Type /XObject /Subtype /Form /BBox [0 0 600 850]", 5 + i);
+		if (i < 8)
+			fprintf(f, " /Resources << /XObject << /X %d 0 R >> >>", 6 + i);
+		fprintf(f, " /Length %zu >> stream\n%s\nendstream endobj\n", strlen(body), body);
+	}
+	long xref = ftell(f);
+	fprintf(f, "xref\n0 %d\n0000000000 65535 f \n", n + 1);
+	for (int i = 0; i < n; i++)
+		fprintf(f, "%010ld 00000 n \n", off[i]);
+	fprintf(f, "trailer << /Size %d /Root 1 0 R >>\nstartxref\n%ld\n%%%%EOF\n", n + 1, xref);
+	cr_assert_eq(fclose(f), 0);
+}
+
+Test(daemon_outbound, send_stops_a_pdf_that_ghostscript_would_render_forever)
+{
+	char pdf[4300];
+	struct timespec t0, t1;
+
+	h = dh_new();
+	cr_assert_eq(str_format(pdf, sizeof pdf, "%s/bomb.pdf", dh_mkdir(h, "in")), 0);
+	write_bomb(pdf);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	cr_assert_eq(dh_cli(h, NULL, true, &r, "send", "--to", NUMBER, "--confirm-to", NUMBER,
+			    "--convert-timeout", "2", pdf, NULL), 1, "%s%s", r.out, r.err);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	cr_assert(strstr(r.err, "did not finish rendering this PDF within 2 s") != NULL, "%s",
+		  r.err);
+	cr_assert_lt(t1.tv_sec - t0.tv_sec, 10, "stopped at the limit");
+	assert_nothing_queued();
+}
