@@ -18,7 +18,10 @@
 #include "common/str.h"
 #include "gateway/commands.h"
 #include "gateway/config.h"
+#include "gateway/queue.h"
 #include "gateway/release.h"
+#include "gateway/send_job.h"
+#include "storage/memfile.h"
 #include "storage/store.h"
 
 #define PIN_CAP 128
@@ -27,14 +30,14 @@
 struct rel_args {
 	const char *dir, *config, *mailbox, *doc, *out_dir;
 	enum release_format format;
-	bool pin_stdin, list, all, keep, erase, json;
+	bool pin_stdin, list, all, keep, erase, json, print;
 };
 
 static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: faxgw release MAILBOX [--list] [--pin-stdin] [--json]\n"
-		"       faxgw release MAILBOX (--doc ID | --all) [--format tiff|pdf]\n"
+		"       faxgw release MAILBOX (--doc ID | --all) [--format tiff|pdf | --print]\n"
 		"                     [--out DIR] [--keep | --erase] [--pin-stdin] [--json]\n\n"
 		"Asks the mailbox PIN without echo (--pin-stdin: first line of stdin).\n"
 		"After [security] pin_max_failures wrong PINs in a row the mailbox locks\n"
@@ -50,13 +53,17 @@ static void usage(FILE *out)
 		"given. --keep wins over --erase's absence and over retention; --erase wins\n"
 		"over retention.\n\n"
 		"  --format tiff|pdf  output format (default tiff)\n"
+		"  --print            instead of a file: queue the fax to the office device line\n"
+		"                     (faxgwd sends it there; in this version the device line is\n"
+		"                     a simulation, see [lines] device_dir). The pages are\n"
+		"                     decrypted with the PIN here and stored again, encrypted,\n"
+		"                     as an outbound document; see faxgw jobs\n"
 		"  --out DIR          where files go (default: the current folder)\n"
 		"  --data DIR         data directory (default " STORE_DEFAULT_DIR ")\n"
 		"  --config FILE      configuration (default " RELEASE_DEFAULT_CONFIG
 		" if present)\n"
 		"  --json             machine-readable output\n"
-		"  --help             this text\n"
-		"Printing on the office device is not available from this command yet.\n");
+		"  --help             this text\n");
 }
 
 static int parse_opt(int c, struct rel_args *a)
@@ -77,6 +84,7 @@ static int parse_opt(int c, struct rel_args *a)
 	case 'k': a->keep = true; return 0;
 	case 'e': a->erase = true; return 0;
 	case 'j': a->json = true; return 0;
+	case 'p': a->print = true; return 0;
 	case 'h': usage(stdout); return 1;
 	default: usage(stderr); return 2;
 	}
@@ -109,6 +117,7 @@ static int parse(int argc, char **argv, struct rel_args *a)
 		{"list", no_argument, NULL, 'l'}, {"all", no_argument, NULL, 'a'},
 		{"keep", no_argument, NULL, 'k'}, {"erase", no_argument, NULL, 'e'},
 		{"json", no_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'},
+		{"print", no_argument, NULL, 'p'},
 		{NULL, 0, NULL, 0},
 	};
 	int c, rc;
@@ -284,6 +293,45 @@ static int write_one(const struct rel_args *a, struct store *s, const char *pin,
 	return rc;
 }
 
+/* --print: the pages, decrypted with the PIN into memory, become a new
+ * outbound document (general-inbox keyed) queued to the device line. */
+static int queue_print(struct store *s, int fd, uint32_t pages, char job[QUEUE_ID_LEN + 1])
+{
+	char doc[VAULT_ID_LEN + 1];
+	struct queue_config qc;
+	struct queue *q = NULL;
+	int rc;
+
+	queue_config_init(&qc);
+	rc = send_job_store_document(s, fd, CATALOG_LINE_DEVICE, pages, doc);
+	if (rc == FGW_OK && (rc = queue_open(s, &qc, NULL, NULL, &q)) == FGW_OK &&
+	    (rc = queue_enqueue_device(q, doc, DIAL_FROM_LOCAL, "release --print",
+				       store_now_ms(), job)) != FGW_OK)
+		(void)store_doc_erase(s, doc, NULL, NULL);
+	queue_close(q);
+	return rc;
+}
+
+static int print_one(const struct rel_args *a, struct store *s, const char *pin,
+		     const char *id, char path[PATH_CAP], uint32_t *pages)
+{
+	char job[QUEUE_ID_LEN + 1];
+	int fd = memfile_create("faxgw-print"), rc;
+
+	if (fd < 0)
+		return fd;
+	rc = release_write(s, a->mailbox, id, pin, RELEASE_TIFF, fd, pages);
+	if (rc == FGW_OK)
+		rc = queue_print(s, fd, *pages, job);
+	if (memfile_wipe_close(fd) != FGW_OK)
+		log_warn("could not wipe the memory copy of fax %s", id);
+	if (rc == FGW_OK)
+		return str_format(path, PATH_CAP, "office device line, job %s", job);
+	fprintf(stderr, "faxgw release: fax %s could not be queued for printing: %s\n", id,
+		fgw_strerror(rc));
+	return rc;
+}
+
 static int release_one(const struct rel_args *a, struct store *s, const char *pin,
 		       const char *id, bool first)
 {
@@ -291,11 +339,12 @@ static int release_one(const struct rel_args *a, struct store *s, const char *pi
 	enum release_disposal d = RELEASE_KEPT;
 	char path[PATH_CAP];
 	uint32_t pages = 0;
-	int rc = write_one(a, s, pin, id, path, &pages);
+	int rc = a->print ? print_one(a, s, pin, id, path, &pages) :
+		 write_one(a, s, pin, id, path, &pages);
 
 	if (rc == FGW_OK)
-		rc = release_finish(s, a->mailbox, id, release_format_name(a->format), a->keep,
-				    a->erase, &d, &rep);
+		rc = release_finish(s, a->mailbox, id, a->print ? "print" :
+				    release_format_name(a->format), a->keep, a->erase, &d, &rep);
 	if (rc != FGW_OK)
 		return rc;
 	if (!a->json) {

@@ -217,11 +217,29 @@ Test(daemon_outbound, queued_job_survives_a_restart_and_is_sent_after_it)
 	assert_received(far, id);
 }
 
+/* The id of the one job in `faxgw jobs --json` once it is done. */
+static void done_job(char id[13])
+{
+	static struct dh_result j;
+
+	j.out[0] = '\0';
+
+	for (int t = 0; t < 15000 && strstr(j.out, "\"state\": \"done\"") == NULL; t += 200) {
+		cr_assert_eq(dh_cli(h, NULL, true, &j, "jobs", "--json", NULL), 0);
+		if (strstr(j.out, "\"state\": \"done\"") == NULL)
+			dh_sleep_ms(200);
+	}
+	const char *q = strstr(j.out, "\"id\": \"");
+	cr_assert_not_null(q, "%s", j.out);
+	cr_assert(strstr(j.out, "\"state\": \"done\"") != NULL, "%s", j.out);
+	memcpy(id, q + 7, 12);
+	id[12] = '\0';
+}
+
 Test(daemon_outbound, general_inbox_fax_is_forwarded_to_the_device_line)
 {
 	static char devdir[4200], line[4300];
 	const char *over[3] = {"forward_inbox_to_device = yes", line, NULL};
-	struct dh_result j;
 
 	h = dh_new();
 	cr_assert_eq(str_copy(devdir, sizeof devdir, dh_mkdir(h, "device")), 0);
@@ -230,19 +248,10 @@ Test(daemon_outbound, general_inbox_fax_is_forwarded_to_the_device_line)
 	dh_start(h);
 	cr_assert_eq(dh_cli(h, NULL, true, &r, "simulate", "incoming", "--file",
 			    testdata(ONE_PAGE), NULL), 0, "%s%s", r.out, r.err);
-	cr_assert(dh_log_has(h, "forwarded to the office device line as job", 5000));
-	for (int t = 0; t < 15000; t += 200) {
-		cr_assert_eq(dh_cli(h, NULL, true, &j, "jobs", "--json", NULL), 0);
-		if (strstr(j.out, "\"state\": \"done\"") != NULL)
-			break;
-		dh_sleep_ms(200);
-	}
-	const char *q = strstr(j.out, "\"id\": \"");
-	cr_assert_not_null(q, "%s", j.out);
 	char id[13];
-	memcpy(id, q + 7, 12);
-	id[12] = '\0';
-	cr_assert(strstr(j.out, "\"state\": \"done\"") != NULL, "%s", j.out);
+
+	cr_assert(dh_log_has(h, "forwarded to the office device line as job", 5000));
+	done_job(id);
 	assert_received(devdir, id);
 }
 
@@ -302,4 +311,29 @@ Test(daemon_outbound, send_stops_a_pdf_that_ghostscript_would_render_forever)
 		  r.err);
 	cr_assert_lt(t1.tv_sec - t0.tv_sec, 10, "stopped at the limit");
 	assert_nothing_queued();
+}
+
+Test(daemon_outbound, release_print_sends_the_fax_to_the_device_line_and_erases_it)
+{
+	static char devdir[4200], line[4300];
+	const char *over[2] = {line, NULL};
+	char id[13];
+
+	h = dh_new();
+	cr_assert_eq(str_copy(devdir, sizeof devdir, dh_mkdir(h, "device")), 0);
+	cr_assert_eq(str_format(line, sizeof line, "device_dir = %s", devdir), 0);
+	dh_config(h, over);
+	dh_start(h);
+	cr_assert_eq(dh_cli(h, "4711\n", true, &r, "mailbox", "create", "55", "--name", "Legal",
+			    "--pin-stdin", "--config", dh_config_path(h), NULL), 0, "%s%s",
+		     r.out, r.err);
+	cr_assert_eq(dh_cli(h, NULL, true, &r, "simulate", "incoming", "--file",
+			    testdata(ONE_PAGE), "--sub", "55", NULL), 0, "%s%s", r.out, r.err);
+	cr_assert_eq(dh_cli(h, "4711\n", true, &r, "release", "55", "--all", "--print",
+			    "--pin-stdin", "--config", dh_config_path(h), NULL), 0, "%s%s",
+		     r.out, r.err);
+	cr_assert(strstr(r.out, "office device line, job") != NULL, "%s", r.out);
+	cr_assert(strstr(r.out, "(erased)") != NULL, "%s", r.out);
+	done_job(id);
+	assert_received(devdir, id);
 }
