@@ -64,7 +64,8 @@ include tests/module.mk
 objs = $(patsubst %.c,$(BUILD)/%.o,$(1))
 
 # Module libraries, lowest last on the link line.
-MODLIBS := $(BUILD)/libweb.a $(BUILD)/libgateway.a $(BUILD)/libstorage.a \
+# libweb.a twice: faxgwd's module table in libgateway starts the web server.
+MODLIBS := $(BUILD)/libweb.a $(BUILD)/libgateway.a $(BUILD)/libweb.a $(BUILD)/libstorage.a \
            $(BUILD)/libdsp.a $(BUILD)/libcommon.a
 
 .SECONDARY:

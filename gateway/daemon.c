@@ -24,12 +24,14 @@
 #include "gateway/sim_incoming.h"
 #include "gateway/simline.h"
 #include "storage/store.h"
+#include "web/web.h"
 
 /* Modules that serve verbs: one line each (see daemon.h). */
 static int (*const modules[])(struct daemon *d) = {
 	daemon_verbs_init,
 	sim_incoming_init,
 	queue_runner_init,
+	web_daemon_init,
 };
 
 /* A configuration and who still uses it; the head is the current one. */

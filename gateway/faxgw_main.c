@@ -23,6 +23,7 @@ static const struct command commands[] = {
 	{"jobs", cmd_jobs, "list the outbound fax queue (--json), or cancel a job"},
 	{"mailbox", cmd_mailbox, "create, list, set-pin or delete confidential (F-code) mailboxes"},
 	{"release", cmd_release, "list or release the faxes held in a mailbox (PIN), as TIFF or PDF"},
+	{"tls", cmd_tls, "install the HTTPS certificate and key (tls install CERT KEY)"},
 };
 
 static void usage(FILE *out)

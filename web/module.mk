@@ -15,3 +15,8 @@ $(BUILD)/web/embedded.o: $(BUILD)/web/embedded.c
 $(BUILD)/libweb.a: $(BUILD)/web/embedded.o
 WEB_SRCS += web/tls.c
 WEB_SRCS += web/auth.c
+WEB_SRCS += web/app.c
+WEB_SRCS += web/pages.c
+WEB_SRCS += web/dashboard.c
+WEB_SRCS += web/logs.c
+WEB_SRCS += web/server.c

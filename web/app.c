@@ -1,0 +1,393 @@
+/* Request handling: limits, routing table with the role of every route,
+ * sessions, CSRF, security headers. No sockets here (see server.c). */
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <openssl/crypto.h>
+#include <time.h>
+
+#include "common/err.h"
+#include "common/log.h"
+#include "common/str.h"
+#include "storage/catalog_users.h"
+#include "storage/store.h"
+#include "web/web_int.h"
+
+#define COOKIE_NAME "__Host-faxgw"
+
+struct route {
+	const char *method;
+	const char *path;
+	int roles;                 /* 0: no login needed */
+	void (*fn)(struct web_ctx *c);
+};
+
+/* Every page and action, with who may use it. */
+static const struct route routes[] = {
+	{"GET", "/", 0, page_root},
+	{"GET", "/static/style.css", 0, page_css},
+	{"GET", "/setup", 0, page_setup_form},
+	{"POST", "/setup", 0, page_setup_post},
+	{"GET", "/login", 0, page_login_form},
+	{"POST", "/login", 0, page_login_post},
+	{"POST", "/logout", ROLE_ANY, page_logout},
+	{"GET", "/dashboard", ROLE_ANY, page_dashboard},
+	{"GET", "/logs", ROLE_ADMIN | ROLE_AUDITOR, page_logs},
+	{"GET", "/logs.csv", ROLE_ADMIN | ROLE_AUDITOR, page_logs_csv},
+	{"POST", "/logs/verify", ROLE_ADMIN | ROLE_AUDITOR, page_logs_verify},
+};
+
+int web_role_bit(const char *role)
+{
+	static const struct { const char *name; int bit; } names[] = {
+		{"admin", ROLE_ADMIN}, {"operator", ROLE_OPERATOR},
+		{"auditor", ROLE_AUDITOR}, {"owner", ROLE_OWNER},
+	};
+
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (strcmp(role, names[i].name) == 0)
+			return names[i].bit;
+	return 0;
+}
+
+int64_t web_now_ms(void)
+{
+	return store_now_ms();
+}
+
+int web_app_new(const struct web_settings *settings, struct store *store, struct daemon *d,
+		struct web_app **out)
+{
+	struct web_app *app = calloc(1, sizeof *app);
+
+	if (!app)
+		return FGW_ERR_NOMEM;
+	app->set = *settings;
+	app->store = store;
+	app->daemon = d;
+	*out = app;
+	return FGW_OK;
+}
+
+void web_app_free(struct web_app *app)
+{
+	free(app);
+}
+
+void web_set_header(struct web_ctx *c, const char *name, const char *value)
+{
+	struct web_response *r = c->resp;
+
+	for (size_t i = 0; i < r->nheaders; i++)
+		if (strcmp(r->headers[i].name, name) == 0)
+			return (void)str_copy(r->headers[i].value, sizeof r->headers[i].value, value);
+	if (r->nheaders == WEB_HEADERS_OUT ||
+	    str_copy(r->headers[r->nheaders].name, sizeof r->headers[0].name, name) != FGW_OK ||
+	    str_copy(r->headers[r->nheaders].value, sizeof r->headers[0].value, value) != FGW_OK) {
+		log_error("web: response header %s dropped", name);
+		return;
+	}
+	r->nheaders++;
+}
+
+const char *web_response_header(const struct web_response *resp, const char *name)
+{
+	for (size_t i = 0; i < resp->nheaders; i++)
+		if (strcasecmp(resp->headers[i].name, name) == 0)
+			return resp->headers[i].value;
+	return NULL;
+}
+
+void web_response_clear(struct web_response *resp)
+{
+	html_free(resp->body);
+	memset(resp, 0, sizeof *resp);
+}
+
+void web_redirect(struct web_ctx *c, const char *where)
+{
+	c->resp->status = 303;
+	web_set_header(c, "Location", where);
+}
+
+void web_error(struct web_ctx *c, int status, const char *msg)
+{
+	c->resp->status = status;
+	web_page_begin(c, "Error");
+	html_raw(c->resp->body, "<div class=\"msg error\">");
+	html_text(c->resp->body, msg);
+	html_raw(c->resp->body, "</div>");
+	web_page_end(c);
+}
+
+void web_audit(struct web_ctx *c, enum audit_event event, const char *user, const char *reason)
+{
+	struct audit_field f[3] = {
+		AUDIT_F_STR("user", user), AUDIT_F_STR("source", c->req->peer),
+		AUDIT_F_STR("reason", reason),
+	};
+	int rc = audit_append_durable(store_audit(c->app->store), event, f, reason ? 3 : 2,
+				      NULL);
+
+	if (rc != FGW_OK)
+		log_error("web: cannot write the audit record: %s", fgw_strerror(rc));
+}
+
+/* ---- sessions ---------------------------------------------------------- */
+
+static int64_t session_expiry(const struct web_app *app, int64_t created, int64_t now)
+{
+	int64_t idle = now + (int64_t)app->set.idle_minutes * 60000;
+	int64_t hard = created + (int64_t)app->set.max_hours * 3600000;
+
+	return idle < hard ? idle : hard;
+}
+
+int web_session_start(struct web_ctx *c, const char *user)
+{
+	char token[AUTH_TOKEN_HEX + 1], cookie[256];
+	struct catalog_session s = {0};
+	int64_t now = web_now_ms();
+	int rc = auth_token_new(token);
+
+	if (rc == FGW_OK)
+		rc = auth_token_derive("session", token, s.id);
+	if (rc == FGW_OK)
+		rc = str_copy(s.user, sizeof s.user, user);
+	s.created_ms = now;
+	s.expires_ms = session_expiry(c->app, now, now);
+	if (rc == FGW_OK)
+		rc = catalog_session_insert(store_catalog(c->app->store), &s);
+	if (rc == FGW_OK)
+		rc = str_format(cookie, sizeof cookie, COOKIE_NAME "=%s; Secure; HttpOnly; "
+				"SameSite=Strict; Path=/", token);
+	if (rc == FGW_OK)
+		web_set_header(c, "Set-Cookie", cookie);
+	OPENSSL_cleanse(token, sizeof token);
+	OPENSSL_cleanse(cookie, sizeof cookie);
+	return rc;
+}
+
+/* Finds the session named by the cookie; expired ones are deleted. */
+static void session_load(struct web_ctx *c)
+{
+	struct catalog *cat = store_catalog(c->app->store);
+	char token[AUTH_TOKEN_HEX + 1];
+	struct catalog_session s;
+	int64_t now = web_now_ms();
+
+	if (!c->req->cookie ||
+	    http_cookie_get(c->req->cookie, COOKIE_NAME, token, sizeof token) != FGW_OK ||
+	    strlen(token) != AUTH_TOKEN_HEX)
+		return;
+	if (auth_token_derive("session", token, c->session_key) != FGW_OK ||
+	    auth_token_derive("csrf", token, c->csrf) != FGW_OK ||
+	    catalog_session_get(cat, c->session_key, &s) != FGW_OK)
+		goto out;
+	if (s.expires_ms <= now ||
+	    s.created_ms + (int64_t)c->app->set.max_hours * 3600000 <= now) {
+		if (catalog_session_delete(cat, s.id) != FGW_OK)
+			log_warn("web: cannot delete an expired session");
+		goto out;
+	}
+	if (catalog_user_get(cat, s.user, &c->user) != FGW_OK)
+		goto out;
+	if (catalog_session_touch(cat, s.id, session_expiry(c->app, s.created_ms, now)) != FGW_OK)
+		log_warn("web: cannot extend a session");
+	c->role = web_role_bit(c->user.role);
+	c->logged_in = c->role != 0;
+out:
+	OPENSSL_cleanse(token, sizeof token);
+}
+
+/* ---- access checks ------------------------------------------------------ */
+
+/* True when addr lies in the CIDR net ("192.0.2.0/24", "::1/128", or a
+ * bare address). */
+static bool cidr_match(const char *net, const char *addr)
+{
+	char host[64];
+	unsigned char a[16], n[16];
+	long long bits;
+	const char *slash = strchr(net, '/');
+	size_t hlen = slash ? (size_t)(slash - net) : strlen(net);
+	int fam = strchr(net, ':') ? AF_INET6 : AF_INET;
+	int size = fam == AF_INET6 ? 16 : 4;
+
+	if (hlen >= sizeof host)
+		return false;
+	memcpy(host, net, hlen);
+	host[hlen] = '\0';
+	if (inet_pton(fam, host, n) != 1 || inet_pton(fam, addr, a) != 1)
+		return false;
+	bits = size * 8;
+	if (slash && str_to_int(slash + 1, 0, size * 8, &bits) != FGW_OK)
+		return false;
+	for (int i = 0; i < size; i++) {
+		int b = bits >= 8 ? 8 : (bits > 0 ? (int)bits : 0);
+		unsigned char mask = (unsigned char)(b ? 0xff << (8 - b) : 0);
+		if ((a[i] & mask) != (n[i] & mask))
+			return false;
+		bits -= b;
+	}
+	return true;
+}
+
+static bool admin_allowed(const struct web_app *app, const char *peer)
+{
+	const char *p = app->set.admin_allow;
+	char net[64];
+
+	if (*p == '\0')
+		return true;
+	while (*p) {
+		size_t n = strcspn(p, ", ");
+		if (n > 0 && n < sizeof net) {
+			memcpy(net, p, n);
+			net[n] = '\0';
+			if (cidr_match(net, peer))
+				return true;
+		}
+		p += n;
+		p += strspn(p, ", ");
+	}
+	return false;
+}
+
+static bool csrf_ok(struct web_ctx *c)
+{
+	const char *t = http_form_get(&c->form, "csrf");
+
+	return c->logged_in && t && strlen(t) == AUTH_TOKEN_HEX &&
+	       str_equal_ct(t, c->csrf, AUTH_TOKEN_HEX);
+}
+
+static const struct route *find_route(const char *method, const char *path, bool *path_known)
+{
+	*path_known = false;
+	for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
+		if (strcmp(routes[i].path, path) != 0)
+			continue;
+		*path_known = true;
+		if (strcmp(routes[i].method, method) == 0 ||
+		    (strcmp(method, "HEAD") == 0 && strcmp(routes[i].method, "GET") == 0))
+			return &routes[i];
+	}
+	return NULL;
+}
+
+/* Parses query and body; answers 4xx itself and returns false on error. */
+static bool parse_input(struct web_ctx *c)
+{
+	const struct web_request *r = c->req;
+	const char *q = r->query ? r->query : "";
+
+	if (http_form_parse(q, strlen(q), &c->query) != FGW_OK) {
+		web_error(c, 400, "The address holds a malformed query.");
+		return false;
+	}
+	if (strcmp(r->method, "POST") != 0)
+		return true;
+	if (r->body_len > WEB_FORM_BODY_MAX) {
+		web_error(c, 413, "The form is too large.");
+		return false;
+	}
+	if (!r->content_type ||
+	    strncasecmp(r->content_type, "application/x-www-form-urlencoded", 33) != 0) {
+		web_error(c, 415, "Forms must be sent as application/x-www-form-urlencoded.");
+		return false;
+	}
+	if (http_form_parse((const char *)r->body, r->body_len, &c->form) != FGW_OK) {
+		web_error(c, 400, "The form is malformed.");
+		return false;
+	}
+	return true;
+}
+
+/* The checks every protected route goes through. */
+static bool authorise(struct web_ctx *c, const struct route *rt)
+{
+	if (rt->roles == 0)
+		return true;
+	if (!c->logged_in) {
+		if (strcmp(c->req->method, "POST") == 0)
+			web_error(c, 403, "Your session has ended; log in again.");
+		else
+			web_redirect(c, "/login");
+		return false;
+	}
+	if (!(rt->roles & c->role) ||
+	    (c->role == ROLE_ADMIN && !admin_allowed(c->app, c->req->peer))) {
+		web_error(c, 403, "Your account may not use this page.");
+		return false;
+	}
+	if (strcmp(c->req->method, "POST") == 0 && !csrf_ok(c)) {
+		web_error(c, 403, "The form is out of date or was not sent by this site; "
+			  "reload the page and try again.");
+		return false;
+	}
+	return true;
+}
+
+static void security_headers(struct web_ctx *c, bool cacheable)
+{
+	web_set_header(c, "Content-Security-Policy",
+		       "default-src 'self'; script-src 'self'; style-src 'self'; "
+		       "frame-ancestors 'none'; form-action 'self'; base-uri 'none'");
+	web_set_header(c, "Strict-Transport-Security", "max-age=31536000");
+	web_set_header(c, "X-Content-Type-Options", "nosniff");
+	web_set_header(c, "Referrer-Policy", "no-referrer");
+	web_set_header(c, "X-Frame-Options", "DENY");
+	web_set_header(c, "Cache-Control", cacheable ? "public, max-age=3600" : "no-store");
+	if (!web_response_header(c->resp, "Content-Type"))
+		web_set_header(c, "Content-Type", "text/html; charset=utf-8");
+}
+
+static void dispatch(struct web_ctx *c)
+{
+	const struct route *rt;
+	bool known;
+
+	if (c->req->headers_len > WEB_HEADERS_MAX) {
+		web_error(c, 431, "The request headers are too large.");
+		return;
+	}
+	rt = find_route(c->req->method, c->req->path, &known);
+	if (!rt) {
+		web_error(c, known ? 405 : 404, known ? "This page does not take that method."
+			  : "There is no such page.");
+		return;
+	}
+	if (!parse_input(c))
+		return;
+	session_load(c);
+	if (authorise(c, rt))
+		rt->fn(c);
+}
+
+void web_handle(struct web_app *app, const struct web_request *req, struct web_response *resp)
+{
+	struct web_ctx c = { .app = app, .req = req, .resp = resp };
+
+	memset(resp, 0, sizeof *resp);
+	resp->status = 200;
+	resp->body = html_new(HTML_PAGE_MAX);
+	if (!resp->body) {
+		resp->status = 503;
+		return;
+	}
+	dispatch(&c);
+	if (html_failed(resp->body)) {
+		html_free(resp->body);
+		resp->body = html_new(256);
+		resp->status = 500;
+		html_raw(resp->body, "The page is too large.");
+	}
+	security_headers(&c, strcmp(req->path, "/static/style.css") == 0 && resp->status == 200);
+	http_form_free(&c.form);
+	http_form_free(&c.query);
+	OPENSSL_cleanse(&c.user, sizeof c.user);
+	OPENSSL_cleanse(c.csrf, sizeof c.csrf);
+}

@@ -1,0 +1,75 @@
+/* Private to the web module: the per-request context, roles, page helpers. */
+#ifndef FAXGW_WEB_WEB_INT_H
+#define FAXGW_WEB_WEB_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "storage/audit.h"
+#include "storage/catalog.h"
+#include "web/auth.h"
+#include "web/html.h"
+#include "web/http_parse.h"
+#include "web/web.h"
+
+enum {
+	ROLE_ADMIN = 1,
+	ROLE_OPERATOR = 2,
+	ROLE_AUDITOR = 4,
+	ROLE_OWNER = 8,
+	ROLE_ANY = 15,
+};
+
+struct web_app {
+	struct web_settings set;
+	struct store *store;
+	struct daemon *daemon;
+};
+
+struct web_ctx {
+	struct web_app *app;
+	const struct web_request *req;
+	struct web_response *resp;
+	struct http_form form;     /* POST body (urlencoded) */
+	struct http_form query;
+	bool logged_in;
+	struct catalog_user user;
+	int role;                  /* ROLE_* of user */
+	char session_key[AUTH_TOKEN_HEX + 1];
+	char csrf[AUTH_TOKEN_HEX + 1];
+	const char *current;       /* nav entry to highlight */
+};
+
+/* ROLE_* for a role name, 0 when unknown. */
+int web_role_bit(const char *role);
+
+void web_set_header(struct web_ctx *c, const char *name, const char *value);
+void web_redirect(struct web_ctx *c, const char *where);
+/* An error page with status and a message (escaped). */
+void web_error(struct web_ctx *c, int status, const char *msg);
+/* Page frame with the nav the role may see; end closes it. */
+void web_page_begin(struct web_ctx *c, const char *title);
+void web_page_end(struct web_ctx *c);
+/* The hidden CSRF field of a form. */
+void web_csrf_field(struct web_ctx *c);
+/* Appends an audit record (durable) with the source address. */
+void web_audit(struct web_ctx *c, enum audit_event event, const char *user, const char *reason);
+int64_t web_now_ms(void);
+
+/* Pages (pages.c, logs.c). */
+void page_root(struct web_ctx *c);
+void page_css(struct web_ctx *c);
+void page_setup_form(struct web_ctx *c);
+void page_setup_post(struct web_ctx *c);
+void page_login_form(struct web_ctx *c);
+void page_login_post(struct web_ctx *c);
+void page_logout(struct web_ctx *c);
+void page_dashboard(struct web_ctx *c);
+void page_logs(struct web_ctx *c);
+void page_logs_csv(struct web_ctx *c);
+void page_logs_verify(struct web_ctx *c);
+
+/* Session start after a login (sets the cookie). Returns 0 or an error. */
+int web_session_start(struct web_ctx *c, const char *user);
+
+#endif
