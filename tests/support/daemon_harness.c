@@ -214,6 +214,33 @@ int dh_wait(struct dh *h, pid_t pid)
 	return wait_pid(pid);
 }
 
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st, (void)flag, (void)ftw;
+	return remove(path);
+}
+
+/* Kills every child and removes the temp dir. Also called right before a
+ * set-up failure is reported, since Criterion skips .fini when .init
+ * fails. */
+static void cleanup(struct dh *h)
+{
+	if (h->daemon > 0) {
+		kill(h->daemon, SIGKILL);
+		waitpid(h->daemon, NULL, 0);
+		h->daemon = -1;
+	}
+	for (size_t i = 0; i < MAX_CHILDREN; i++)
+		if (h->children[i] > 0) {
+			kill(h->children[i], SIGKILL);
+			waitpid(h->children[i], NULL, 0);
+			h->children[i] = 0;
+		}
+	if (h->dir[0] != '\0')
+		nftw(h->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	h->dir[0] = '\0';
+}
+
 /* ---- the daemon ----------------------------------------------------------- */
 
 static int ping(const struct dh *h)
@@ -251,6 +278,7 @@ void dh_start(struct dh *h)
 		dh_sleep_ms(20);
 	}
 	dh_read_file(h->log, text, sizeof text);
+	cleanup(h);
 	cr_assert_fail("faxgwd did not answer within 10 s; its output:\n%s", text);
 }
 
@@ -402,8 +430,10 @@ struct dh *dh_new(void)
 	cr_assert_eq(str_format(h->log, sizeof h->log, "%s/daemon.log", h->dir), 0);
 	cr_assert_eq(str_format(h->sock, sizeof h->sock, "%s/%s", h->data, CONTROL_SOCKET_FILE),
 		     0);
-	cr_assert_eq(dh_cli(h, NULL, true, r, "init", NULL), 0, "faxgw init: %s%s", r->out,
-		     r->err);
+	if (dh_cli(h, NULL, true, r, "init", NULL) != 0) {
+		cleanup(h);
+		cr_assert_fail("faxgw init: %s%s", r->out, r->err);
+	}
 	free(r);
 	dh_config(h, NULL);
 	return h;
@@ -415,25 +445,10 @@ const char *dh_config_path(const struct dh *h) { return h->ini; }
 const char *dh_log_path(const struct dh *h) { return h->log; }
 const char *dh_socket(const struct dh *h) { return h->sock; }
 
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st, (void)flag, (void)ftw;
-	return remove(path);
-}
-
 void dh_free(struct dh *h)
 {
 	if (h == NULL)
 		return;
-	if (h->daemon > 0) {
-		kill(h->daemon, SIGKILL);
-		waitpid(h->daemon, NULL, 0);
-	}
-	for (size_t i = 0; i < MAX_CHILDREN; i++)
-		if (h->children[i] > 0) {
-			kill(h->children[i], SIGKILL);
-			waitpid(h->children[i], NULL, 0);
-		}
-	nftw(h->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	cleanup(h);
 	free(h);
 }
