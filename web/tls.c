@@ -164,16 +164,13 @@ int web_tls_ensure(const char *data_dir, int *created)
 	return rc;
 }
 
-static void set_why(char *why, size_t size, const char *fmt, const char *a)
-	__attribute__((format(printf, 3, 0)));
-static void set_why(char *why, size_t size, const char *fmt, const char *a)
-{
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wformat-nonliteral"
-	if (why && size && str_format(why, size, fmt, a) != FGW_OK)
-		why[0] = '\0';
-#pragma GCC diagnostic pop
-}
+/* A sentence for the user; a literal format so the compiler checks it. */
+#define set_why(why, size, ...)                                                   \
+	do {                                                                      \
+		if ((why) != NULL && (size) > 0 &&                                \
+		    str_format((why), (size), __VA_ARGS__) != FGW_OK)             \
+			(why)[0] = '\0';                                          \
+	} while (0)
 
 static int load_pair(const char *cert_path, const char *key_path, X509 **x, EVP_PKEY **k,
 		     char *why, size_t why_size)
