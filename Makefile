@@ -65,7 +65,7 @@ objs = $(patsubst %.c,$(BUILD)/%.o,$(1))
 
 # Module libraries, lowest last on the link line.
 # libweb.a twice: faxgwd's module table in libgateway starts the web server.
-MODLIBS := $(BUILD)/libweb.a $(BUILD)/libgateway.a $(BUILD)/libweb.a $(BUILD)/libstorage.a \
+MODLIBS := $(BUILD)/libweb.a $(BUILD)/libgateway.a $(BUILD)/libstorage.a \
            $(BUILD)/libdsp.a $(BUILD)/libcommon.a
 
 .SECONDARY:

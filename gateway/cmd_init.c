@@ -7,7 +7,7 @@
 #include "gateway/commands.h"
 #include "storage/keys.h"
 #include "storage/store.h"
-#include "web/auth.h"
+#include "storage/setupcode.h"
 
 static void usage(FILE *out)
 {
@@ -29,7 +29,7 @@ int cmd_init(int argc, char **argv)
 		{NULL, 0, NULL, 0},
 	};
 	const char *dir = STORE_DEFAULT_DIR;
-	char code[AUTH_SETUP_CODE_LEN + 1];
+	char code[SETUPCODE_LEN + 1];
 	int c, rc;
 
 	optind = 0;
@@ -57,7 +57,7 @@ int cmd_init(int argc, char **argv)
 	       dir, KEYS_PUBLIC_FILE);
 	/* the web interface has no factory password: the first admin is made
 	 * from loopback, or remotely with this one-time code */
-	rc = auth_setup_code_create(dir, code);
+	rc = setupcode_create(dir, code);
 	if (rc != FGW_OK) {
 		fprintf(stderr, "faxgw init: cannot write the web setup code: %s\n",
 			fgw_strerror(rc));

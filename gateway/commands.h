@@ -16,6 +16,5 @@ int cmd_mailbox(int argc, char **argv);
 int cmd_release(int argc, char **argv);
 int cmd_send(int argc, char **argv);
 int cmd_jobs(int argc, char **argv);
-int cmd_tls(int argc, char **argv);
 
 #endif

@@ -24,14 +24,12 @@
 #include "gateway/sim_incoming.h"
 #include "gateway/simline.h"
 #include "storage/store.h"
-#include "web/web.h"
 
 /* Modules that serve verbs: one line each (see daemon.h). */
 static int (*const modules[])(struct daemon *d) = {
 	daemon_verbs_init,
 	sim_incoming_init,
 	queue_runner_init,
-	web_daemon_init,
 };
 
 /* A configuration and who still uses it; the head is the current one. */
@@ -339,12 +337,14 @@ static int open_store(struct daemon *d)
 	return rc;
 }
 
-static int init_modules(struct daemon *d)
+static int init_modules(struct daemon *d, daemon_module_fn *const *extra, size_t n_extra)
 {
 	int rc;
 
-	for (size_t i = 0; i < sizeof modules / sizeof modules[0]; i++)
-		if ((rc = modules[i](d)) != 0) {
+	for (size_t i = 0; i < sizeof modules / sizeof modules[0] + n_extra; i++)
+		if ((rc = i < sizeof modules / sizeof modules[0]
+				  ? modules[i](d)
+				  : extra[i - sizeof modules / sizeof modules[0]](d)) != 0) {
 			log_error("cannot start a module: %s", fgw_strerror(rc));
 			return rc;
 		}
@@ -362,7 +362,7 @@ static void audit_start(struct daemon *d)
 	audit_event(d, AUDIT_START, f, sizeof f / sizeof f[0]);
 }
 
-static int start(struct daemon *d)
+static int start(struct daemon *d, daemon_module_fn *const *extra, size_t n_extra)
 {
 	const struct config *cfg = daemon_config(d);
 	int rc;
@@ -389,7 +389,7 @@ static int start(struct daemon *d)
 	    (rc = call_registry_new(d->base,
 				    (unsigned)config_int(cfg, "daemon", "frames_per_turn"),
 				    &d->calls)) != 0 ||
-	    (rc = init_modules(d)) != 0 || (rc = add_events(d)) != 0)
+	    (rc = init_modules(d, extra, n_extra)) != 0 || (rc = add_events(d)) != 0)
 		return rc;
 	clock_gettime(CLOCK_MONOTONIC, &d->started);
 	audit_start(d);
@@ -398,7 +398,8 @@ static int start(struct daemon *d)
 	return 0;
 }
 
-int daemon_new(const char *config_path, bool foreground, struct daemon **out)
+int daemon_new(const char *config_path, bool foreground, daemon_module_fn *const *extra,
+	       size_t n_extra, struct daemon **out)
 {
 	struct daemon *d = calloc(1, sizeof *d);
 	struct config *cfg = NULL;
@@ -420,7 +421,7 @@ int daemon_new(const char *config_path, bool foreground, struct daemon **out)
 		return rc;
 	}
 	apply_log_level(d);
-	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR || (rc = start(d)) != 0) {
+	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR || (rc = start(d, extra, n_extra)) != 0) {
 		daemon_free(d);
 		return rc != 0 ? rc : FGW_ERR_IO;
 	}

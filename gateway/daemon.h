@@ -31,11 +31,19 @@ struct notify;
 struct simline_set;
 struct store;
 
+/* Starts one module on d (registering verbs, timers, listeners). Returns 0
+ * or an error code that stops the daemon from starting. */
+typedef int daemon_module_fn(struct daemon *d);
+
 /* Loads config_path and starts everything up to the loop (see above);
- * foreground: log to stderr, else syslog. Returns 0 and *out
+ * foreground: log to stderr, else syslog. extra (n_extra entries) are
+ * modules of layers above gateway/ (the web interface), started after
+ * gateway's own: faxgwd's main passes them, so gateway/ never includes
+ * them. Returns 0 and *out
  * (daemon_free), or an FGW_ERR_* code after logging what is wrong and
  * what to do. */
-int daemon_new(const char *config_path, bool foreground, struct daemon **out);
+int daemon_new(const char *config_path, bool foreground, daemon_module_fn *const *extra,
+	       size_t n_extra, struct daemon **out);
 
 /* Runs the loop until SIGTERM/SIGINT or daemon_stop. Returns 0 after a
  * clean stop (audit "stop" written and synced), or an error code. */

@@ -4,6 +4,7 @@
 
 #include "common/log.h"
 #include "gateway/commands.h"
+#include "web/web.h"
 
 struct command {
 	const char *name;

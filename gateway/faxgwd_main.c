@@ -8,6 +8,7 @@
 #include "common/log.h"
 #include "gateway/config.h"
 #include "gateway/daemon.h"
+#include "web/web.h"
 
 #define DEFAULT_CONFIG "/etc/faxgw/faxgw.ini"
 
@@ -49,13 +50,20 @@ static int check_config(const char *path)
 	return 0;
 }
 
+/* faxgwd is the top of the tree: it starts gateway's daemon and hands it
+ * the layers above gateway/ (web -> gateway -> {dsp, storage}). */
+static daemon_module_fn *const web_modules[] = {
+	web_daemon_init,
+};
+
 static int serve(const char *config_path, bool foreground)
 {
 	struct daemon *d = NULL;
 	int rc;
 
 	log_init("faxgwd", foreground, LOG_LEVEL_INFO);
-	if ((rc = daemon_new(config_path, foreground, &d)) != 0) {
+	if ((rc = daemon_new(config_path, foreground, web_modules,
+			     sizeof web_modules / sizeof web_modules[0], &d)) != 0) {
 		log_error("not started: %s", fgw_strerror(rc));
 		return 1;
 	}

@@ -14,3 +14,4 @@ STORAGE_SRCS += storage/store.c
 STORAGE_SRCS += storage/store_mailbox.c
 STORAGE_SRCS += storage/catalog_jobs.c
 STORAGE_SRCS += storage/catalog_users.c
+STORAGE_SRCS += storage/setupcode.c

@@ -1,7 +1,7 @@
 /* Accounts and secrets of the web interface: scrypt password verifiers
  * (parameters stored with the hash), the password policy (8+ characters,
  * not on the built-in deny-list, not the user name), session ids and CSRF
- * tokens, and the one-time setup code `faxgw init` prints. */
+ * tokens. (The one-time setup code is storage/setupcode.h.) */
 #ifndef FAXGW_WEB_AUTH_H
 #define FAXGW_WEB_AUTH_H
 
@@ -13,8 +13,6 @@
 #define AUTH_PASSWORD_MAX 256
 #define AUTH_VERIFIER_LEN 52     /* version, log2 N, r, p, salt 16, hash 32 */
 #define AUTH_TOKEN_HEX 64        /* session cookie, session key, CSRF token */
-#define AUTH_SETUP_CODE_LEN 14   /* XXXX-XXXX-XXXX */
-#define AUTH_SETUP_FILE "web-setup-code"
 
 /* Checks the policy for a new password of user. Returns 0, or
  * FGW_ERR_BAD_PASSWORD with a sentence for the user in why. */
@@ -39,15 +37,5 @@ int auth_token_new(char out[static AUTH_TOKEN_HEX + 1]);
  * (label "session") or its CSRF token (label "csrf"). */
 int auth_token_derive(const char *label, const char *token, char out[static AUTH_TOKEN_HEX + 1]);
 
-/* Writes a new setup code's hash to data_dir/AUTH_SETUP_FILE (0600,
- * replacing any) and the code itself into code. Returns 0 or an error. */
-int auth_setup_code_create(const char *data_dir, char code[static AUTH_SETUP_CODE_LEN + 1]);
-
-/* Checks code against the stored hash (dashes and case ignored). Returns
- * 0, FGW_ERR_BAD_PASSWORD, or FGW_ERR_NOT_FOUND (no code was made). */
-int auth_setup_code_check(const char *data_dir, const char *code);
-
-/* Removes the setup code once the admin exists. */
-void auth_setup_code_remove(const char *data_dir);
 
 #endif

@@ -20,3 +20,4 @@ WEB_SRCS += web/pages.c
 WEB_SRCS += web/dashboard.c
 WEB_SRCS += web/logs.c
 WEB_SRCS += web/server.c
+WEB_SRCS += web/cmd_tls.c

@@ -10,6 +10,7 @@
 #include "gateway/daemon.h"
 #include "gateway/simline.h"
 #include "storage/catalog_jobs.h"
+#include "storage/setupcode.h"
 #include "storage/catalog_users.h"
 #include "storage/store.h"
 #include "web/embedded.h"
@@ -179,7 +180,7 @@ void page_setup_post(struct web_ctx *c)
 		return;
 	}
 	if (!peer_loopback(c->req->peer) &&
-	    auth_setup_code_check(c->app->set.data_dir, http_form_get(&c->form, "code")) != FGW_OK) {
+	    setupcode_check(c->app->set.data_dir, http_form_get(&c->form, "code")) != FGW_OK) {
 		web_audit(c, AUDIT_SECURITY, user ? user : "", "setup code wrong");
 		setup_form(c, 403, "The setup code is wrong. Use the code faxgw init printed, "
 			   "or open this page on the device itself (https://127.0.0.1).");
@@ -205,7 +206,7 @@ void page_setup_post(struct web_ctx *c)
 		log_error("web: creating the first admin failed: %s", fgw_strerror(rc));
 		return;
 	}
-	auth_setup_code_remove(c->app->set.data_dir);
+	setupcode_remove(c->app->set.data_dir);
 	web_audit(c, AUDIT_CONFIG_CHANGE, user, "first admin account created");
 	web_redirect(c, "/dashboard");
 }

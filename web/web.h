@@ -22,6 +22,9 @@ struct web_app;
  * or an error after logging what to fix. */
 int web_daemon_init(struct daemon *d);
 
+/* `faxgw tls install CERT KEY`: the CLI command (see faxgw_main.c). */
+int cmd_tls(int argc, char **argv);
+
 struct web_settings {
 	char data_dir[4096];
 	unsigned idle_minutes, max_hours, lock_minutes;

@@ -8,6 +8,7 @@
 #include "common/err.h"
 #include "storage/catalog_users.h"
 #include "storage/store.h"
+#include "storage/setupcode.h"
 #include "web/auth.h"
 #include "web/html.h"
 #include "web/web.h"
@@ -125,9 +126,9 @@ Test(web, first_visit_goes_to_setup_and_refuses_weak_passwords)
 Test(web, setup_from_remote_needs_the_code)
 {
 	struct web_response r;
-	char code[AUTH_SETUP_CODE_LEN + 1], body[256], data[128];
+	char code[SETUPCODE_LEN + 1], body[256], data[128];
 	snprintf(data, sizeof data, "%s/d", dir);
-	cr_assert_eq(auth_setup_code_create(data, code), FGW_OK);
+	cr_assert_eq(setupcode_create(data, code), FGW_OK);
 	cr_assert_eq(req("POST", "/setup", NULL, "user=admin&password=Tr0ub4dor3x&"
 			 "password2=Tr0ub4dor3x&code=AAAA-AAAA-AAAA", "192.0.2.7", &r), 403);
 	web_response_clear(&r);
@@ -135,7 +136,7 @@ Test(web, setup_from_remote_needs_the_code)
 		 "code=%s", code);
 	cr_assert_eq(req("POST", "/setup", NULL, body, "192.0.2.7", &r), 303);
 	web_response_clear(&r);
-	cr_assert_eq(auth_setup_code_check(data, code), FGW_ERR_NOT_FOUND);
+	cr_assert_eq(setupcode_check(data, code), FGW_ERR_NOT_FOUND);
 }
 
 Test(web, protected_pages_redirect_to_login)

@@ -6,9 +6,9 @@
 #include <string.h>
 
 #include "common/err.h"
-#include "gateway/commands.h"
 #include "storage/store.h"
 #include "web/tls.h"
+#include "web/web.h"
 
 static void usage(FILE *out)
 {
