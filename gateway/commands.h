@@ -16,5 +16,6 @@ int cmd_mailbox(int argc, char **argv);
 int cmd_release(int argc, char **argv);
 int cmd_send(int argc, char **argv);
 int cmd_jobs(int argc, char **argv);
+int cmd_device(int argc, char **argv);
 
 #endif

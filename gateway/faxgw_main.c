@@ -25,6 +25,7 @@ static const struct command commands[] = {
 	{"mailbox", cmd_mailbox, "create, list, set-pin or delete confidential (F-code) mailboxes"},
 	{"release", cmd_release, "list or release the faxes held in a mailbox (PIN), as TIFF or PDF"},
 	{"tls", cmd_tls, "install the HTTPS certificate and key (tls install CERT KEY)"},
+	{"device", cmd_device, "list, set or delete office devices and their outbound policy"},
 };
 
 static void usage(FILE *out)

@@ -42,3 +42,5 @@ GATEWAY_SRCS += gateway/sim_farend.c
 GATEWAY_SRCS += gateway/queue_runner.c
 GATEWAY_SRCS += gateway/sim_outgoing.c
 GATEWAY_SRCS += gateway/sim_outgoing_cli.c
+GATEWAY_SRCS += gateway/devpolicy.c
+GATEWAY_SRCS += gateway/cmd_device.c

@@ -11,6 +11,7 @@
 #include "common/log.h"
 #include "common/str.h"
 #include "gateway/config.h"
+#include "gateway/devpolicy.h"
 #include "storage/audit.h"
 #include "storage/store.h"
 
@@ -154,17 +155,47 @@ static int add_job(struct queue *q, struct catalog_outjob *j, enum dialrules_ori
 	return rc;
 }
 
+/* The dial policy for a request: a named office device's own settings
+ * over the configured ones (gateway/devpolicy.h); everyone else gets the
+ * configured ones. */
+static int request_policy(struct queue *q, enum dialrules_origin origin, const char *device,
+			  struct dialrules_policy *out)
+{
+	struct devpolicy dflt, merged;
+	char msg[DIALRULES_REASON_MAX];
+	int rc;
+
+	*out = q->cfg.policy;
+	if (origin != DIAL_FROM_DEVICE || device == NULL || device[0] == '\0')
+		return FGW_OK;
+	devpolicy_init(&dflt);
+	dflt.dial = q->cfg.policy;
+	rc = devpolicy_for_device(store_catalog(q->store), &dflt, device, &merged, msg,
+				  sizeof msg);
+	if (rc != FGW_OK) {
+		log_error("queue: %s", msg);
+		return rc;
+	}
+	*out = merged.dial;
+	return FGW_OK;
+}
+
 int queue_enqueue(struct queue *q, const char *document, const char *destination,
 		  enum dialrules_origin origin, const char *device, int64_t now_ms,
 		  char id[static QUEUE_ID_LEN + 1], struct dialrules_decision *d)
 {
 	struct dialrules_decision local;
+	struct dialrules_policy policy;
 	struct catalog_outjob j = {0};
 	int rc;
 
 	if (d == NULL)
 		d = &local;
-	if (dialrules_check(&q->cfg.policy, origin, destination, d) != FGW_OK) {
+	memset(d, 0, sizeof *d);
+	rc = request_policy(q, origin, device, &policy);
+	if (rc != FGW_OK)
+		return rc;
+	if (dialrules_check(&policy, origin, destination, d) != FGW_OK) {
 		rc = audit_denied(q, document, destination, origin, device, d);
 		return rc == FGW_OK ? FGW_ERR_DENIED : rc;
 	}

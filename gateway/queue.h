@@ -75,7 +75,10 @@ void queue_close(struct queue *q);
 
 /* Queues document (an outbound document in the vault) for destination,
  * requested from origin (device names the line or device, may be NULL),
- * due at now_ms. Checks the dial rules first: a refusal writes a
+ * due at now_ms. Checks the dial rules first (for origin device with a
+ * device name: that device's own policy over the configured one, see
+ * gateway/devpolicy.h; a device policy the catalog cannot give refuses
+ * with its code, logged): a refusal writes a
  * dial_denied audit record and returns FGW_ERR_DENIED with *d (may be
  * NULL) saying which rule. On success the job id (QUEUE_ID_LEN hex
  * digits) is in id and the document's state is "queued". Returns 0,

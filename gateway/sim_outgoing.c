@@ -19,6 +19,7 @@
 #include "gateway/config.h"
 #include "gateway/control.h"
 #include "gateway/daemon.h"
+#include "gateway/devpolicy.h"
 #include "gateway/doubleentry.h"
 #include "gateway/line.h"
 #include "gateway/line_pump.h"
@@ -33,7 +34,6 @@
 #define OFF_HOOK_DIAL_MS 1000       /* the user starts dialling after 1 s */
 #define CONFIRM_GAP_MS 500          /* ... and again 0.5 s after the beeps */
 #define DIAL_PHASE_MAX_MS 60000     /* the double entry ends well before */
-#define DEVICE_LABEL "device (simulation)"
 
 struct sim_out_mod;
 
@@ -50,6 +50,7 @@ struct session {
 	struct event *turn;
 	dtmf_tx_state_t *dtmf;
 	char dial[DIALRULES_MAX_DIGITS + 2], confirm[DIALRULES_MAX_DIGITS + 2];
+	char device[CATALOG_NAME_MAX + 1];  /* whose outbound policy applies */
 	bool has_confirm, dialled_first, dialled_second;
 	unsigned ms;                    /* time since off hook */
 	unsigned beep_frames, quiet_frames, confirm_heard_ms;
@@ -238,7 +239,7 @@ static void store_and_queue(struct session *s, uint32_t pages)
 		finish(s, rc, "failed: the gateway could not store the document");
 		return;
 	}
-	rc = queue_runner_enqueue(s->r, doc, number, DIAL_FROM_DEVICE, DEVICE_LABEL,
+	rc = queue_runner_enqueue(s->r, doc, number, DIAL_FROM_DEVICE, s->device,
 				  s->out_dirfd, id, &dec);
 	s->out_dirfd = -1;
 	if (rc != 0) {
@@ -322,7 +323,7 @@ static void refused(struct session *s)
 {
 	struct audit *a = store_audit(daemon_store(s->d));
 	char text[300];
-	int rc = doubleentry_audit(s->de, a, DEVICE_LABEL);
+	int rc = doubleentry_audit(s->de, a, s->device);
 
 	if (rc == 0)
 		rc = audit_sync(a, NULL);
@@ -413,6 +414,27 @@ static int take_number(const char *v, char *out, size_t size)
 	return str_copy(out, size, v);
 }
 
+/* The double entry as configured, with the device's own policy over it. */
+static int device_config(struct session *s, struct doubleentry_config *dc, char *msg,
+			 size_t msgsize)
+{
+	struct devpolicy dflt, p;
+	int rc = doubleentry_config_load(s->cfg, dc, msg, msgsize);
+
+	if (rc == 0)
+		rc = devpolicy_load_defaults(s->cfg, &dflt, msg, msgsize);
+	if (rc == 0)
+		rc = devpolicy_for_device(store_catalog(daemon_store(s->d)), &dflt, s->device,
+					  &p, msg, msgsize);
+	if (rc != 0)
+		return rc;
+	dc->double_entry = p.double_entry;
+	dc->policy = p.dial;
+	log_info("simulation: device %s: double entry %s", s->device,
+		 p.double_entry ? "required" : "off");
+	return 0;
+}
+
 static int prepare(struct session *s, struct control_request *req)
 {
 	struct doubleentry_config dc;
@@ -426,7 +448,7 @@ static int prepare(struct session *s, struct control_request *req)
 	close(fd);
 	if (rc != 0 || (rc = memfile_path(s->doc_fd, s->doc_path)) != 0)
 		return rc;
-	if ((rc = doubleentry_config_load(s->cfg, &dc, msg, sizeof msg)) != 0) {
+	if ((rc = device_config(s, &dc, msg, sizeof msg)) != 0) {
 		log_error("simulation: %s", msg);
 		return rc;
 	}
@@ -446,7 +468,8 @@ static const char *request_problem(int rc, const struct control_request *req)
 	switch (rc) {
 	case FGW_ERR_INVALID:
 		return req->nfds == 0 ? "no document descriptor was passed" :
-		       "dial (and confirm) take digits, '*', '#', '-', '+' and spaces";
+		       "dial (and confirm) take digits, '*', '#', '-', '+' and spaces; "
+		       "device takes letters, digits and . _ - : @";
 	case FGW_ERR_BUSY:
 		return "the device line is busy; try again later";
 	case FGW_ERR_TOO_LARGE:
@@ -461,7 +484,7 @@ static void on_request(struct control_conn *c, struct control_request *req, void
 	static const struct timeval now = {0, 0};
 	struct sim_out_mod *m = arg;
 	struct session *s = calloc(1, sizeof *s);
-	const char *confirm = control_arg(req, "confirm");
+	const char *confirm = control_arg(req, "confirm"), *device = control_arg(req, "device");
 	int rc;
 
 	if (s == NULL || m->stopping) {
@@ -473,7 +496,12 @@ static void on_request(struct control_conn *c, struct control_request *req, void
 	queue_runner_hold(s->r);
 	s->cfg = daemon_config_hold(s->d);
 	s->has_confirm = confirm != NULL;
-	rc = take_number(control_arg(req, "dial"), s->dial, sizeof s->dial);
+	if (device == NULL)
+		device = DEVPOLICY_DEFAULT_DEVICE;
+	rc = devpolicy_name_ok(device) ? str_copy(s->device, sizeof s->device, device) :
+	     FGW_ERR_INVALID;
+	if (rc == 0)
+		rc = take_number(control_arg(req, "dial"), s->dial, sizeof s->dial);
 	if (rc == 0 && s->has_confirm)
 		rc = take_number(confirm, s->confirm, sizeof s->confirm);
 	if (rc == 0)
@@ -489,8 +517,8 @@ static void on_request(struct control_conn *c, struct control_request *req, void
 	control_conn_on_close(c, client_gone, s);
 	s->next = m->dialling;
 	m->dialling = s;
-	(void)control_conn_send(c, "simulation: office fax machine off hook on %s",
-				simline_label(s->ch));
+	(void)control_conn_send(c, "simulation: office fax machine (device %s) off hook on %s",
+				s->device, simline_label(s->ch));
 }
 
 /* Stops sessions still dialling (those in a call end with the call). */

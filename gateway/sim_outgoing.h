@@ -1,6 +1,8 @@
 /* SIMULATION ONLY: the daemon's side of `faxgw simulate outgoing`
  * (seed 000 4.4 case 1). Control verb "simulate-outgoing" with dial=NUMBER,
  * optional confirm=NUMBER (absent: the simulated user never dials again),
+ * optional device=NAME (whose outbound policy applies, gateway/devpolicy.h;
+ * default "device"),
  * fd 0 the document (TIFF-F) and optional fd 1 a folder for the simulated
  * public far end to save this job's pages into.
  *

@@ -20,7 +20,7 @@
 #define WAIT_POLL_MS 200
 
 struct out_args {
-	const char *dial, *confirm, *file, *out, *data, *socket;
+	const char *dial, *confirm, *file, *out, *data, *socket, *device;
 	bool wait;
 };
 
@@ -28,13 +28,16 @@ static void out_usage(FILE *f)
 {
 	fprintf(f,
 		"usage: faxgw simulate outgoing --dial NUMBER [--confirm NUMBER] --file F.tif\n"
-		"                               [--out DIR] [--wait] [--data DIR | --socket PATH]\n\n"
+		"                               [--device NAME] [--out DIR] [--wait]\n"
+		"                               [--data DIR | --socket PATH]\n\n"
 		"SIMULATION: a simulated office fax machine on the device line goes off hook,\n"
 		"dials NUMBER as DTMF tones, waits for the gateway's confirmation tone, dials\n"
 		"the --confirm number (omit it to simulate a user who never dials again) and\n"
 		"sends F.tif (TIFF-F). The gateway checks the dial rules and the double entry\n"
 		"as for a real device: accepted -> stored in the vault and queued; refused ->\n"
 		"reject tone, nothing stored, security audit record.\n\n"
+		"  --device NAME the office machine is device NAME, whose own outbound\n"
+		"                policy applies (faxgw device set; default: device)\n"
 		"  --out DIR     the simulated public far end saves this job's pages there as\n"
 		"                JOBID.tif (default: [lines] far_end_dir)\n"
 		"  --wait        after queuing, wait until the job is done or failed\n"
@@ -50,7 +53,7 @@ static int out_options(int argc, char **argv, struct out_args *a)
 		{"file", required_argument, NULL, 'f'}, {"out", required_argument, NULL, 'o'},
 		{"wait", no_argument, NULL, 'w'}, {"data", required_argument, NULL, 'd'},
 		{"socket", required_argument, NULL, 'S'}, {"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+		{"device", required_argument, NULL, 'D'}, {NULL, 0, NULL, 0},
 	};
 	int c;
 
@@ -64,6 +67,7 @@ static int out_options(int argc, char **argv, struct out_args *a)
 		case 'w': a->wait = true; break;
 		case 'd': a->data = optarg; break;
 		case 'S': a->socket = optarg; break;
+		case 'D': a->device = optarg; break;
 		case 'h': out_usage(stdout); return 0;
 		default: out_usage(stderr); return 2;
 		}
@@ -124,6 +128,8 @@ static int out_call(const struct out_args *a, const int *fds, size_t nfds)
 	control_line_add(&req, "dial", a->dial);
 	if (a->confirm != NULL)
 		control_line_add(&req, "confirm", a->confirm);
+	if (a->device != NULL)
+		control_line_add(&req, "device", a->device);
 	if (control_line_finish(&req) != 0) {
 		fprintf(stderr, "faxgw simulate outgoing: numbers too long\n");
 		return 2;

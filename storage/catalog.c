@@ -77,8 +77,12 @@ static const char *const stmt_sql[ST_COUNT] = {
 		" VALUES (?1,?2,?3,?4) ON CONFLICT (scope, key) DO UPDATE SET"
 		" failures = excluded.failures, locked_until_ms = excluded.locked_until_ms",
 	[ST_LOCK_CLEAR] = "DELETE FROM lockouts WHERE scope = ?1 AND key = ?2",
-	[ST_DEV_PUT] = "INSERT OR REPLACE INTO devices (address, name, kind, last_seen_ms)"
-		" VALUES (?1,?2,?3,?4)",
+	/* An upsert, not INSERT OR REPLACE: the device's policy columns
+	 * (catalog_devices.h) must survive a refresh of name/kind/last seen. */
+	[ST_DEV_PUT] = "INSERT INTO devices (address, name, kind, last_seen_ms)"
+		" VALUES (?1,?2,?3,?4) ON CONFLICT (address) DO UPDATE SET"
+		" name = excluded.name, kind = excluded.kind,"
+		" last_seen_ms = excluded.last_seen_ms",
 	[ST_DEV_GET] = "SELECT address, name, kind, last_seen_ms FROM devices"
 		" WHERE address = ?1",
 	[ST_HEAD_GET] = "SELECT seq, mac FROM audit_head WHERE id = 1",

@@ -255,7 +255,8 @@ struct catalog_device {
 	int64_t last_seen_ms;
 };
 
-/* Inserts or replaces the device at device->address. */
+/* Inserts the device at device->address, or replaces its name, kind and
+ * last_seen_ms (its outbound policy, storage/catalog_devices.h, stays). */
 int catalog_device_put(struct catalog *cat, const struct catalog_device *device);
 /* Fills *out. FGW_ERR_NOT_FOUND. */
 int catalog_device_get(struct catalog *cat, const char *address,

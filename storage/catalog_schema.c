@@ -87,7 +87,18 @@ static const char schema_v1[] =
 	"  CHECK (length(address) BETWEEN 1 AND 128),"
 	" name TEXT NOT NULL CHECK (length(name) <= 128),"
 	" kind TEXT NOT NULL CHECK (length(kind) <= 32),"
-	" last_seen_ms INTEGER NOT NULL DEFAULT 0"
+	" last_seen_ms INTEGER NOT NULL DEFAULT 0,"
+	/* Outbound policy of this device; NULL everywhere means "as the
+	 * configuration says" ([outbound] double_entry, [dialing] ...), and
+	 * '' in a list means "no entries" (see storage/catalog_devices.h). */
+	" double_entry INTEGER CHECK (double_entry IS NULL OR double_entry IN (0, 1)),"
+	" international_allow INTEGER"
+	"  CHECK (international_allow IS NULL OR international_allow IN (0, 1)),"
+	" allow_prefixes TEXT"
+	"  CHECK (allow_prefixes IS NULL OR length(allow_prefixes) <= 640),"
+	" deny_prefixes TEXT"
+	"  CHECK (deny_prefixes IS NULL OR length(deny_prefixes) <= 640),"
+	" countries TEXT CHECK (countries IS NULL OR length(countries) <= 640)"
 	") STRICT;"
 	/* Exactly one row: the audit log's last durable record. */
 	"CREATE TABLE audit_head ("

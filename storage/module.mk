@@ -15,3 +15,4 @@ STORAGE_SRCS += storage/store_mailbox.c
 STORAGE_SRCS += storage/catalog_jobs.c
 STORAGE_SRCS += storage/catalog_users.c
 STORAGE_SRCS += storage/setupcode.c
+STORAGE_SRCS += storage/catalog_devices.c
