@@ -13,6 +13,7 @@
 #include "common/str.h"
 #include "storage/catalog_users.h"
 #include "storage/store.h"
+#include "web/unlock.h"
 #include "web/web_int.h"
 
 #define COOKIE_NAME "__Host-faxgw"
@@ -67,12 +68,19 @@ int web_app_new(const struct web_settings *settings, struct store *store, struct
 	app->set = *settings;
 	app->store = store;
 	app->daemon = d;
+	app->unlocks = unlock_store_new();
+	if (!app->unlocks) {
+		free(app);
+		return FGW_ERR_NOMEM;
+	}
 	*out = app;
 	return FGW_OK;
 }
 
 void web_app_free(struct web_app *app)
 {
+	if (app)
+		unlock_store_free(app->unlocks);
 	free(app);
 }
 
@@ -264,11 +272,22 @@ static bool csrf_ok(struct web_ctx *c)
 	       str_equal_ct(t, c->csrf, AUTH_TOKEN_HEX);
 }
 
+/* A route path ending in a slash and star takes any non-empty rest (the handler
+ * parses and checks it, e.g. /mailboxes/NUMBER/...); others are exact. */
+static bool route_path_match(const char *pattern, const char *path)
+{
+	size_t n = strlen(pattern);
+
+	if (n >= 2 && strcmp(pattern + n - 2, "/*") == 0)
+		return strncmp(pattern, path, n - 1) == 0 && path[n - 1] != '\0';
+	return strcmp(pattern, path) == 0;
+}
+
 static const struct route *find_route(const char *method, const char *path, bool *path_known)
 {
 	*path_known = false;
 	for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
-		if (strcmp(routes[i].path, path) != 0)
+		if (!route_path_match(routes[i].path, path))
 			continue;
 		*path_known = true;
 		if (strcmp(routes[i].method, method) == 0 ||
@@ -362,6 +381,7 @@ static void dispatch(struct web_ctx *c)
 	}
 	if (!parse_input(c))
 		return;
+	unlock_sweep(c->app->unlocks, web_now_ms());
 	session_load(c);
 	if (authorise(c, rt))
 		rt->fn(c);

@@ -21,3 +21,4 @@ WEB_SRCS += web/dashboard.c
 WEB_SRCS += web/logs.c
 WEB_SRCS += web/server.c
 WEB_SRCS += web/cmd_tls.c
+WEB_SRCS += web/unlock.c

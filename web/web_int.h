@@ -24,6 +24,7 @@ struct web_app {
 	struct web_settings set;
 	struct store *store;
 	struct daemon *daemon;
+	struct unlock_store *unlocks;  /* web/unlock.h: unlocked mailboxes */
 };
 
 struct web_ctx {
