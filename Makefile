@@ -33,7 +33,7 @@ ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(SANFLAGS) -I. -MMD -MP \
             -I/usr/include/iniparser $(CFLAGS)
 ALL_LDFLAGS = $(SANFLAGS) $(LDFLAGS)
 LIBS     := -lspandsp -ltiff -lssl -lcrypto -lsqlite3 -levent -levent_openssl \
-            -liniparser -lpng -lm
+            -liniparser -lpng -losipparser2 -losip2 -lm
 
 ifeq ($(V),1)
   Q :=
