@@ -22,3 +22,4 @@ WEB_SRCS += web/logs.c
 WEB_SRCS += web/server.c
 WEB_SRCS += web/cmd_tls.c
 WEB_SRCS += web/unlock.c
+WEB_SRCS += web/preview.c
