@@ -3,27 +3,20 @@
  * into a fax-ready TIFF-F in memory, stores it encrypted in the vault and
  * queues it. A mismatch or a refused number stores nothing and leaves a
  * security record. */
+#include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <poll.h>
-#include <signal.h>
-#include <sys/resource.h>
-#include <sys/wait.h>
 #include <unistd.h>
-
-#include <png.h>
-#include <tiffio.h>
 
 #include "common/err.h"
 #include "common/log.h"
 #include "common/str.h"
-#include "dsp/tiffdoc.h"
 #include "gateway/commands.h"
 #include "gateway/config.h"
+#include "gateway/convert.h"
 #include "gateway/dialrules.h"
 #include "gateway/queue.h"
 #include "gateway/send_job.h"
@@ -31,13 +24,8 @@
 #include "storage/store.h"
 
 #define SEND_DEFAULT_CONFIG "/etc/faxgw/faxgw.ini"
-#define PNG_MAX_PIXELS (64u * 1024 * 1024)   /* 8-bit grey in memory: 64 MiB */
-#define GS_PATH "gs"
-#define GS_TIMEOUT_DEFAULT 60                 /* seconds of wall time */
-#define GS_TIMEOUT_MAX 3600
-#define GS_MEMORY_MAX (1024ull << 20)         /* address space of gs */
-
-enum doc_kind { DOC_UNKNOWN, DOC_TIFF, DOC_PDF, DOC_PNG };
+#define GS_TIMEOUT_DEFAULT CONVERT_TIMEOUT_DEFAULT
+#define GS_TIMEOUT_MAX ((int)CONVERT_TIMEOUT_MAX)
 
 struct send_args {
 	const char *dir, *config, *to, *confirm, *file;
@@ -201,258 +189,22 @@ static int check_number(struct store *s, const struct send_args *a,
 
 /* ---- the document ------------------------------------------------------ */
 
-static enum doc_kind sniff(const char *path)
-{
-	static const unsigned char png_magic[8] = { 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n' };
-	unsigned char m[8] = {0};
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return DOC_UNKNOWN;
-	n = read(fd, m, sizeof m);
-	close(fd);
-	if (n >= 4 && ((m[0] == 'I' && m[1] == 'I' && m[2] == 42 && m[3] == 0) ||
-		       (m[0] == 'M' && m[1] == 'M' && m[2] == 0 && m[3] == 42)))
-		return DOC_TIFF;
-	if (n >= 5 && memcmp(m, "%PDF-", 5) == 0)
-		return DOC_PDF;
-	if (n == 8 && memcmp(m, png_magic, 8) == 0)
-		return DOC_PNG;
-	return DOC_UNKNOWN;
-}
-
-/* Copies the file at path into fd (a memory file), from offset 0. */
-static int copy_file(const char *path, int fd)
-{
-	char buf[65536];
-	int in = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n = 0;
-
-	if (in < 0)
-		return FGW_ERR_IO;
-	while ((n = read(in, buf, sizeof buf)) > 0)
-		if (write(fd, buf, (size_t)n) != n) {
-			n = -1;
-			break;
-		}
-	close(in);
-	return n == 0 ? FGW_OK : FGW_ERR_IO;
-}
-
-/* Makes a fax-ready copy of the TIFF at path in a new memory file *out
- * (the caller wipes it); *pages gets its page count. */
-static int tiff_to_fax(const char *path, const char *name, int *out, unsigned *pages)
-{
-	struct tiffdoc *doc = NULL;
-	char msg[300] = "";
-	bool ready = false;
-	int rc = tiffdoc_open_file(path, name, &doc, msg, sizeof msg);
-
-	*out = -1;
-	if (rc == FGW_OK)
-		rc = tiffdoc_check(doc, &ready, msg, sizeof msg);
-	if (rc == FGW_OK) {
-		*pages = tiffdoc_pages(doc);
-		*out = memfile_create("faxgw-send");
-		rc = *out < 0 ? *out : ready ? copy_file(path, *out)
-			     : tiffdoc_convert(doc, *out, NULL, msg, sizeof msg);
-	}
-	tiffdoc_close(doc);
-	if (rc != FGW_OK) {
-		fprintf(stderr, "faxgw send: %s\n", msg[0] != '\0' ? msg : fgw_strerror(rc));
-		if (*out >= 0)
-			(void)memfile_wipe_close(*out);
-		*out = -1;
-	}
-	return rc;
-}
-
-/* In the child: a hostile PDF must not take the machine down, so gs gets
- * its own process group (killed whole at the deadline), bounded memory
- * and CPU time. */
-static void gs_child_limits(unsigned seconds)
-{
-	const struct rlimit as = { GS_MEMORY_MAX, GS_MEMORY_MAX };
-	const struct rlimit cpu = { seconds, seconds + 1 };
-
-	if (setpgid(0, 0) != 0 || setrlimit(RLIMIT_AS, &as) != 0 ||
-	    setrlimit(RLIMIT_CPU, &cpu) != 0)
-		_exit(126);
-}
-
-/* Waits for pid up to seconds; past that kills its group. Returns the wait
- * status in *status, or FGW_ERR_TIMEOUT / FGW_ERR_IO. */
-static int gs_wait(pid_t pid, unsigned seconds, int *status)
-{
-	for (long waited_ms = 0;; waited_ms += 50) {
-		pid_t r = waitpid(pid, status, WNOHANG);
-
-		if (r == pid)
-			return FGW_OK;
-		if (r < 0)
-			return FGW_ERR_IO;
-		if (waited_ms >= (long)seconds * 1000) {
-			(void)kill(-pid, SIGKILL);
-			(void)kill(pid, SIGKILL);
-			(void)waitpid(pid, status, 0);
-			return FGW_ERR_TIMEOUT;
-		}
-		(void)poll(NULL, 0, 50);
-	}
-}
-
-/* Runs Ghostscript on the PDF with its output going to memory file fd,
- * for at most seconds. */
-static int run_gs(const char *pdf, int fd, unsigned seconds)
-{
-	char out[64];
-	pid_t pid;
-	int status, rc;
-
-	if (str_format(out, sizeof out, "-sOutputFile=/proc/self/fd/%d", fd) != FGW_OK)
-		return FGW_ERR_TOO_LARGE;
-	pid = fork();
-	if (pid < 0)
-		return FGW_ERR_IO;
-	if (pid == 0) {
-		int null = open("/dev/null", O_RDWR);
-
-		gs_child_limits(seconds);
-		/* the memory file is close-on-exec; gs must inherit it */
-		if (null < 0 || dup2(null, STDIN_FILENO) < 0 || fcntl(fd, F_SETFD, 0) < 0)
-			_exit(127);
-		execlp(GS_PATH, GS_PATH, "-q", "-dSAFER", "-dBATCH", "-dNOPAUSE",
-		       "-sDEVICE=tiffg4", "-r204x196", "-dFIXEDMEDIA", "-sPAPERSIZE=a4", out,
-		       "-f", pdf, (char *)NULL);
-		_exit(127);
-	}
-	if ((rc = gs_wait(pid, seconds, &status)) != FGW_OK)
-		return rc;
-	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGXCPU)
-		return FGW_ERR_TIMEOUT;
-	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? FGW_OK : FGW_ERR_PARSE;
-}
-
-static int pdf_to_fax(const char *path, unsigned seconds, int *out, unsigned *pages)
-{
-	char tpath[MEMFILE_PATH_MAX];
-	int fd = memfile_create("faxgw-gs"), rc;
-
-	if (fd < 0)
-		return fd;
-	rc = run_gs(path, fd, seconds);
-	if (rc == FGW_ERR_TIMEOUT)
-		fprintf(stderr, "faxgw send: %s: Ghostscript did not finish rendering this PDF "
-				"within %u s and was stopped; the PDF may be hostile or too "
-				"complex (raise --convert-timeout if you trust it)\n", path,
-			seconds);
-	else if (rc != FGW_OK)
-		fprintf(stderr, "faxgw send: %s: Ghostscript could not render this PDF (%s); "
-				"check that it opens in a viewer and that gs is installed\n",
-			path, rc == FGW_ERR_PARSE ? "it failed" : fgw_strerror(rc));
-	if (rc == FGW_OK)
-		rc = memfile_path(fd, tpath);
-	if (rc == FGW_OK)
-		rc = tiff_to_fax(tpath, path, out, pages);
-	(void)memfile_wipe_close(fd);
-	return rc;
-}
-
-/* Writes an 8-bit grey TIFF of the pixels to memory file fd. */
-static int grey_tiff(int fd, const uint8_t *px, uint32_t w, uint32_t h)
-{
-	int dupfd = dup(fd);      /* TIFFClose closes the descriptor it was given */
-	TIFF *t = dupfd < 0 ? NULL : TIFFFdOpen(dupfd, "png.tif", "w");
-	int ok;
-
-	if (t == NULL) {
-		if (dupfd >= 0)
-			close(dupfd);
-		return FGW_ERR_IO;
-	}
-	ok = TIFFSetField(t, TIFFTAG_IMAGEWIDTH, w) && TIFFSetField(t, TIFFTAG_IMAGELENGTH, h) &&
-	     TIFFSetField(t, TIFFTAG_BITSPERSAMPLE, 8) &&
-	     TIFFSetField(t, TIFFTAG_SAMPLESPERPIXEL, 1) &&
-	     TIFFSetField(t, TIFFTAG_PHOTOMETRIC, PHOTOMETRIC_MINISBLACK) &&
-	     TIFFSetField(t, TIFFTAG_COMPRESSION, COMPRESSION_NONE) &&
-	     TIFFSetField(t, TIFFTAG_PLANARCONFIG, PLANARCONFIG_CONTIG) &&
-	     TIFFSetField(t, TIFFTAG_ROWSPERSTRIP, 64);
-	for (uint32_t y = 0; ok && y < h; y++)
-		ok = TIFFWriteScanline(t, (void *)(px + (size_t)y * w), y, 0) == 1;
-	TIFFClose(t);
-	return ok ? FGW_OK : FGW_ERR_IO;
-}
-
-/* Reads the PNG as 8-bit grey composited on white. *px is the caller's. */
-static int read_png(const char *path, uint8_t **px, uint32_t *w, uint32_t *h)
-{
-	png_image img;
-	png_color white = { 255, 255, 255 };
-
-	memset(&img, 0, sizeof img);
-	img.version = PNG_IMAGE_VERSION;
-	*px = NULL;
-	if (!png_image_begin_read_from_file(&img, path)) {
-		fprintf(stderr, "faxgw send: %s: not a readable PNG: %s\n", path, img.message);
-		return FGW_ERR_PARSE;
-	}
-	if (img.width == 0 || img.height == 0 || img.width > TIFFDOC_MAX_WIDTH ||
-	    img.height > TIFFDOC_MAX_LENGTH || (uint64_t)img.width * img.height > PNG_MAX_PIXELS) {
-		fprintf(stderr, "faxgw send: %s: %ux%u pixels is beyond what a fax page can "
-				"hold; scale it down first\n", path, img.width, img.height);
-		png_image_free(&img);
-		return FGW_ERR_TOO_LARGE;
-	}
-	img.format = PNG_FORMAT_GRAY;
-	*px = malloc(PNG_IMAGE_SIZE(img));
-	if (*px == NULL) {
-		png_image_free(&img);
-		return FGW_ERR_NOMEM;
-	}
-	if (!png_image_finish_read(&img, &white, *px, 0, NULL)) {
-		fprintf(stderr, "faxgw send: %s: damaged PNG: %s\n", path, img.message);
-		free(*px);
-		*px = NULL;
-		return FGW_ERR_PARSE;
-	}
-	*w = img.width;
-	*h = img.height;
-	return FGW_OK;
-}
-
-static int png_to_fax(const char *path, int *out, unsigned *pages)
-{
-	char tpath[MEMFILE_PATH_MAX];
-	uint8_t *px = NULL;
-	uint32_t w = 0, h = 0;
-	int fd = -1, rc = read_png(path, &px, &w, &h);
-
-	if (rc == FGW_OK) {
-		fd = memfile_create("faxgw-png");
-		rc = fd < 0 ? fd : grey_tiff(fd, px, w, h);
-	}
-	free(px);
-	if (rc == FGW_OK)
-		rc = memfile_path(fd, tpath);
-	if (rc == FGW_OK)
-		rc = tiff_to_fax(tpath, path, out, pages);
-	if (fd >= 0)
-		(void)memfile_wipe_close(fd);
-	return rc;
-}
-
 static int document_to_fax(const char *path, unsigned seconds, int *out, unsigned *pages)
 {
-	switch (sniff(path)) {
-	case DOC_TIFF: return tiff_to_fax(path, path, out, pages);
-	case DOC_PDF: return pdf_to_fax(path, seconds, out, pages);
-	case DOC_PNG: return png_to_fax(path, out, pages);
-	case DOC_UNKNOWN: break;
+	char msg[CONVERT_MSG_MAX];
+	int in = open(path, O_RDONLY | O_CLOEXEC), rc;
+
+	*out = -1;
+	if (in < 0) {
+		fprintf(stderr, "faxgw send: %s: cannot be read: %s\n", path, strerror(errno));
+		return FGW_ERR_IO;
 	}
-	fprintf(stderr, "faxgw send: %s: cannot be read, or is not a TIFF, PDF or PNG "
-			"(judged by its content)\n", path);
-	return FGW_ERR_UNSUPPORTED;
+	rc = convert_to_fax(in, path, seconds, out, pages, msg, sizeof msg);
+	close(in);
+	if (rc != FGW_OK)
+		fprintf(stderr, "faxgw send: %s%s\n", msg, rc == FGW_ERR_TIMEOUT ?
+			" (raise --convert-timeout if you trust it)" : "");
+	return rc;
 }
 
 /* ---- store and queue ---------------------------------------------------- */

@@ -44,3 +44,4 @@ GATEWAY_SRCS += gateway/sim_outgoing.c
 GATEWAY_SRCS += gateway/sim_outgoing_cli.c
 GATEWAY_SRCS += gateway/devpolicy.c
 GATEWAY_SRCS += gateway/cmd_device.c
+GATEWAY_SRCS += gateway/convert.c
