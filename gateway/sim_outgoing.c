@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <spandsp.h>
@@ -444,6 +445,11 @@ static int prepare(struct session *s, struct control_request *req)
 	s->out_dirfd = control_take_fd(req, 1);
 	if (fd < 0)
 		return FGW_ERR_INVALID;
+	/* The CLI opened --out as its user; the far end writes there as ours. */
+	if (s->out_dirfd >= 0 && faccessat(s->out_dirfd, ".", W_OK | X_OK, AT_EACCESS) != 0) {
+		close(fd);
+		return FGW_ERR_PERMISSION;
+	}
 	rc = copy_document(fd, &s->doc_fd);
 	close(fd);
 	if (rc != 0 || (rc = memfile_path(s->doc_fd, s->doc_path)) != 0)
@@ -474,6 +480,9 @@ static const char *request_problem(int rc, const struct control_request *req)
 		return "the device line is busy; try again later";
 	case FGW_ERR_TOO_LARGE:
 		return "the document is larger than 64 MiB";
+	case FGW_ERR_PERMISSION:
+		return "faxgwd's user cannot write into the --out folder; give it a folder "
+		       "it owns (chown that user FOLDER) or leave out --out";
 	default:
 		return fgw_strerror(rc);
 	}

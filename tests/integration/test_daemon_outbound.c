@@ -7,6 +7,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "common/str.h"
@@ -336,4 +337,25 @@ Test(daemon_outbound, release_print_sends_the_fax_to_the_device_line_and_erases_
 	cr_assert(strstr(r.out, "(erased)") != NULL, "%s", r.out);
 	done_job(id);
 	assert_received(devdir, id);
+}
+
+Test(daemon_outbound, out_folder_the_daemon_cannot_write_is_refused_up_front)
+{
+	char locked[200], open_dir[200], id[13];
+	const char *args[12] = {"simulate", "outgoing", "--dial", NUMBER, "--confirm", NUMBER,
+				"--file", testdata(ONE_PAGE), "--out", locked, "--wait", NULL};
+
+	start(NULL);
+	cr_assert_eq(str_copy(locked, sizeof locked, dh_mkdir(h, "locked")), 0);
+	cr_assert_eq(str_copy(open_dir, sizeof open_dir, dh_mkdir(h, "out")), 0);
+	/* Readable (the CLI opens it) but not writable by faxgwd's user. */
+	cr_assert_eq(chmod(locked, 0500), 0);
+	cr_assert_eq(dh_cliv(h, NULL, true, &r, args), 1, "%s%s", r.out, r.err);
+	cr_assert(strstr(r.out, "cannot write into the --out folder") != NULL, "%s%s", r.out,
+		  r.err);
+	assert_nothing_queued();
+	args[9] = open_dir;
+	cr_assert_eq(dh_cliv(h, NULL, true, &r, args), 0, "%s%s", r.out, r.err);
+	job_id(id);
+	assert_received(open_dir, id);
 }
