@@ -275,7 +275,7 @@ static int64_t backoff_ms(const struct queue_config *c, uint32_t attempts)
 }
 
 static int audit_attempt(struct queue *q, const struct catalog_outjob *j, enum audit_event ev,
-			 const char *result)
+			 const char *result, const struct queue_call_stats *st)
 {
 	struct catalog_document doc;
 	struct audit_fax fax = {
@@ -285,8 +285,14 @@ static int audit_attempt(struct queue *q, const struct catalog_outjob *j, enum a
 	struct audit *a = store_audit(q->store);
 	int rc;
 
-	if (catalog_document_get(store_catalog(q->store), j->job.document, &doc) == FGW_OK)
+	if (st != NULL) {
+		fax.duration_ms = st->duration_ms;
+		fax.bit_rate = st->bit_rate;
+		fax.remote_ident = st->remote_ident;
+		fax.pages = st->pages_sent;
+	} else if (catalog_document_get(store_catalog(q->store), j->job.document, &doc) == FGW_OK) {
 		fax.pages = doc.pages;
+	}
 	OPENSSL_cleanse(&doc, sizeof doc);
 	rc = audit_fax(a, ev, &fax, NULL);
 	return rc == FGW_OK ? audit_sync(a, NULL) : rc;
@@ -314,7 +320,8 @@ static int save_job(struct queue *q, const struct catalog_outjob *j, int doc_sta
 }
 
 static int report_failure(struct queue *q, struct catalog_outjob *j, enum queue_result result,
-			  const char *detail, int64_t now_ms, int64_t *next_try_ms)
+			  const char *detail, const struct queue_call_stats *st, int64_t now_ms,
+			  int64_t *next_try_ms)
 {
 	char words[CATALOG_JOB_ERROR_MAX + 1];
 	bool final;
@@ -338,7 +345,7 @@ static int report_failure(struct queue *q, struct catalog_outjob *j, enum queue_
 		return rc;
 	(void)str_format(words, sizeof words, "attempt %u of %u: %s%s", j->job.attempts,
 			 j->max_tries, j->last_error, final ? "; given up" : "; will retry");
-	rc = audit_attempt(q, j, AUDIT_FAX_FAILED, words);
+	rc = audit_attempt(q, j, AUDIT_FAX_FAILED, words, st);
 	if (final && q->notify != NULL)
 		q->notify(q->notify_arg, j, words);
 	return rc;
@@ -346,6 +353,13 @@ static int report_failure(struct queue *q, struct catalog_outjob *j, enum queue_
 
 int queue_report(struct queue *q, const char *id, enum queue_result result,
 		 const char *detail, int64_t now_ms, int64_t *next_try_ms)
+{
+	return queue_report_call(q, id, result, detail, NULL, now_ms, next_try_ms);
+}
+
+int queue_report_call(struct queue *q, const char *id, enum queue_result result,
+		      const char *detail, const struct queue_call_stats *st, int64_t now_ms,
+		      int64_t *next_try_ms)
 {
 	struct catalog_outjob j;
 	int rc = catalog_jobs_get(store_catalog(q->store), id, &j);
@@ -356,12 +370,12 @@ int queue_report(struct queue *q, const char *id, enum queue_result result,
 		return FGW_ERR_STATE;
 	j.updated_ms = now_ms;
 	if (result != QUEUE_OK)
-		return report_failure(q, &j, result, detail, now_ms, next_try_ms);
+		return report_failure(q, &j, result, detail, st, now_ms, next_try_ms);
 	j.job.attempts++;
 	j.last_error[0] = '\0';
 	(void)str_copy(j.job.state, sizeof j.job.state, QUEUE_STATE_DONE);
 	rc = save_job(q, &j, CATALOG_DOC_SENT);
-	return rc == FGW_OK ? audit_attempt(q, &j, AUDIT_FAX_SENT, "ok") : rc;
+	return rc == FGW_OK ? audit_attempt(q, &j, AUDIT_FAX_SENT, "ok", st) : rc;
 }
 
 int queue_cancel(struct queue *q, const char *id, int64_t now_ms)
@@ -378,7 +392,7 @@ int queue_cancel(struct queue *q, const char *id, int64_t now_ms)
 	(void)str_copy(j.last_error, sizeof j.last_error, "cancelled");
 	j.updated_ms = now_ms;
 	rc = save_job(q, &j, CATALOG_DOC_FAILED);
-	return rc == FGW_OK ? audit_attempt(q, &j, AUDIT_FAX_FAILED, "cancelled") : rc;
+	return rc == FGW_OK ? audit_attempt(q, &j, AUDIT_FAX_FAILED, "cancelled", NULL) : rc;
 }
 
 int queue_get(struct queue *q, const char *id, struct catalog_outjob *out)

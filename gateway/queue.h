@@ -115,6 +115,19 @@ int queue_next_due(struct queue *q, int64_t now_ms, struct catalog_outjob *job);
 int queue_report(struct queue *q, const char *id, enum queue_result result,
 		 const char *detail, int64_t now_ms, int64_t *next_try_ms);
 
+/* What a call attempt measured, for the audit record (xferfaxlog fields). */
+struct queue_call_stats {
+	int64_t duration_ms;        /* line time of the call */
+	int64_t bit_rate;           /* image bit rate used, bit/s; 0 unknown */
+	int64_t pages_sent;         /* pages the far end confirmed */
+	const char *remote_ident;   /* the far end's CSI; may be NULL */
+};
+
+/* As queue_report, with the attempt's call statistics (may be NULL). */
+int queue_report_call(struct queue *q, const char *id, enum queue_result result,
+		      const char *detail, const struct queue_call_stats *stats, int64_t now_ms,
+		      int64_t *next_try_ms);
+
 /* Cancels job id unless it is done or failed (FGW_ERR_STATE), with an
  * audit record. Returns 0, FGW_ERR_NOT_FOUND or a catalog code. */
 int queue_cancel(struct queue *q, const char *id, int64_t now_ms);

@@ -147,10 +147,10 @@ static bool final_state(struct queue_runner *r, const char *id)
 }
 
 static void report(struct queue_runner *r, const char *id, enum queue_result res,
-		   const char *detail)
+		   const char *detail, const struct queue_call_stats *st)
 {
 	int64_t next = 0;
-	int rc = queue_report(r->q, id, res, detail, store_now_ms(), &next);
+	int rc = queue_report_call(r->q, id, res, detail, st, store_now_ms(), &next);
 
 	if (rc == FGW_ERR_STATE)
 		log_info("job %s: cancelled while it was being sent", id);
@@ -205,11 +205,18 @@ static void on_call_done(void *arg, const struct call_outcome *o)
 			log_warn("job %s: left as sending; it is queued again at the next start",
 				 a->job.job.id);
 	} else {
+		/* Line time, as xferfaxlog keeps it: samples at 8 kHz. */
+		struct queue_call_stats st = {
+			.duration_ms = (int64_t)(o->samples / 8),
+			.bit_rate = o->local.stats.bit_rate,
+			.pages_sent = o->local.stats.pages_tx,
+			.remote_ident = o->local.remote_ident,
+		};
 		if (res == QUEUE_OK)
 			keep_pages(a);
 		report(r, a->job.job.id, o->timed_out && res == QUEUE_OK ? QUEUE_FAILED : res,
 		       o->timed_out ? "call time limit" :
-		       o->local.t30_text != NULL ? o->local.t30_text : "?");
+		       o->local.t30_text != NULL ? o->local.t30_text : "?", &st);
 	}
 	send_job_free(a->sj);
 	sim_rx_free(a->rx);
@@ -259,7 +266,7 @@ static int start_call(struct active *a)
 /* Settles a job that never reaches a call; frees a. */
 static void settle(struct active *a, enum queue_result res, const char *detail)
 {
-	report(a->r, a->job.job.id, res, detail);
+	report(a->r, a->job.job.id, res, detail, NULL);
 	simline_release(a->ch);
 	send_job_free(a->sj);
 	sim_rx_free(a->rx);

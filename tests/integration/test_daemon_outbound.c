@@ -112,6 +112,14 @@ Test(daemon_outbound, matching_double_entry_is_queued_sent_and_received_by_the_f
 	job_id(id);
 	cr_assert(strstr(r.out, "done after 1 attempt") != NULL, "%s", r.out);
 	assert_received(far, id);
+	/* The fax_sent record carries the call's xferfaxlog figures. */
+	static char log[65536];
+	audit(log, sizeof log);
+	const char *sent = strstr(log, "\"type\":\"fax_sent\"");
+	cr_assert_not_null(sent, "%s", log);
+	cr_assert(strstr(sent, "\"bit_rate\":14400") != NULL, "%.400s", sent);
+	cr_assert(strstr(sent, "\"pages\":1") != NULL, "%.400s", sent);
+	cr_assert_null(strstr(sent, "\"duration_ms\":0,"), "%.400s", sent);
 }
 
 Test(daemon_outbound, mismatch_stores_and_queues_nothing_and_is_audited)
