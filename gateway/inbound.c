@@ -27,6 +27,7 @@ struct inbound {
 	char from_number[CATALOG_NUMBER_MAX + 1];
 	char line[INBOUND_LINE_MAX];
 	int64_t start_ms;                       /* monotonic */
+	int64_t line_ms;                        /* line time if set, else -1 */
 	bool decided, finished, forwarded;
 	enum fax_decision decision;
 	const char *why;                        /* reject reason; static text */
@@ -67,6 +68,7 @@ int inbound_begin(const struct inbound_env *env, const char *from_number,
 	in->env = *env;
 	in->decision = FAX_REJECT_SUB;
 	in->start_ms = mono_ms();
+	in->line_ms = -1;
 	copy_field(in->from_number, sizeof in->from_number, from_number, "caller number");
 	copy_field(in->line, sizeof in->line, line_name, "line name");
 	in->fd = memfile_create("faxgw-inbound");
@@ -266,7 +268,7 @@ static int audit_call(struct inbound *in, const struct fax_result *res, const ch
 		.mailbox = in->mailbox,
 		.document = in->doc_id,
 		.pages = call_pages(in, res),
-		.duration_ms = mono_ms() - in->start_ms,
+		.duration_ms = in->line_ms >= 0 ? in->line_ms : mono_ms() - in->start_ms,
 		.bit_rate = res->stats.bit_rate,
 		.result = result,
 	};
@@ -329,6 +331,11 @@ static void forward_doc(struct inbound *in)
 	else
 		log_warn("inbound %s: document %s not forwarded to the device: %s", in->line,
 			 in->doc_id, fgw_strerror(rc));
+}
+
+void inbound_set_line_time(struct inbound *in, int64_t ms)
+{
+	in->line_ms = ms;
 }
 
 int inbound_finish(struct inbound *in, const struct fax_result *res)

@@ -97,6 +97,11 @@ const char *inbound_rx_path(const struct inbound *in);
  * a second call returns FGW_ERR_STATE. */
 int inbound_finish(struct inbound *in, const struct fax_result *res);
 
+/* Sets the call's line time for the audit record, for lines that run
+ * faster than real time (the simulation); by default it is the wall time
+ * from inbound_begin to inbound_finish. */
+void inbound_set_line_time(struct inbound *in, int64_t ms);
+
 /* The stored document's id (32 hex digits) after inbound_finish, "" when
  * nothing was stored. Owned by in. */
 const char *inbound_document_id(const struct inbound *in);

@@ -206,7 +206,10 @@ static void report(struct sim_in *s, const struct call_outcome *o)
 static void on_done(void *arg, const struct call_outcome *o)
 {
 	struct sim_in *s = arg;
-	int rc = inbound_finish(s->in, &o->local);
+	int rc;
+
+	inbound_set_line_time(s->in, (int64_t)(o->samples / 8));   /* 8 kHz */
+	rc = inbound_finish(s->in, &o->local);
 
 	if (rc != 0)
 		log_error("simulation: the received fax could not be recorded: %s",

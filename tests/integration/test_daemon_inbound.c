@@ -227,6 +227,18 @@ Test(daemon_inbound, fcode_fax_lockout_release_tiff_and_erase)
 		    "document_erased ", types, sizeof types);
 	cr_assert_str_eq(types, "fax_received pin_failure pin_failure pin_failure lockout "
 				"mailbox_release mailbox_release document_erased ");
+
+	/* The record keeps the line time of the call (8 charts at 14400 bit/s
+	 * take well over a minute of line), not how fast the simulation ran. */
+	static char rec[4096];
+	const char *d;
+	long long ms = 0;
+	last_record("fax_received", rec, sizeof rec);
+	d = strstr(rec, "\"duration_ms\":");
+	cr_assert_not_null(d, "%s", rec);
+	ms = strtoll(d + 14, NULL, 10);
+	cr_assert_gt(ms, 60000, "%s", rec);
+	cr_assert(strstr(rec, "\"bit_rate\":14400") != NULL, "%s", rec);
 	cr_assert_eq(dh_stop(h), 0);
 }
 
