@@ -38,6 +38,9 @@ static const struct route routes[] = {
 	{"GET", "/logs", ROLE_ADMIN | ROLE_AUDITOR, page_logs},
 	{"GET", "/logs.csv", ROLE_ADMIN | ROLE_AUDITOR, page_logs_csv},
 	{"POST", "/logs/verify", ROLE_ADMIN | ROLE_AUDITOR, page_logs_verify},
+	{"GET", "/mailboxes", ROLE_ADMIN | ROLE_OWNER, page_mailboxes},
+	{"GET", "/mailboxes/*", ROLE_ADMIN | ROLE_OWNER, page_mailbox_get},
+	{"POST", "/mailboxes/*", ROLE_ADMIN | ROLE_OWNER, page_mailbox_post},
 };
 
 int web_role_bit(const char *role)

@@ -23,3 +23,5 @@ WEB_SRCS += web/server.c
 WEB_SRCS += web/cmd_tls.c
 WEB_SRCS += web/unlock.c
 WEB_SRCS += web/preview.c
+WEB_SRCS += web/mailbox.c
+WEB_SRCS += web/mailbox_doc.c

@@ -22,6 +22,7 @@
 static const struct { const char *path, *label; int roles; } nav[] = {
 	{"/dashboard", "Dashboard", ROLE_ANY},
 	{"/logs", "Logs", ROLE_ADMIN | ROLE_AUDITOR},
+	{"/mailboxes", "Mailboxes", ROLE_ADMIN | ROLE_OWNER},
 };
 
 void web_page_begin(struct web_ctx *c, const char *title)

@@ -70,6 +70,11 @@ void page_logs(struct web_ctx *c);
 void page_logs_csv(struct web_ctx *c);
 void page_logs_verify(struct web_ctx *c);
 
+/* Mailboxes (mailbox.c, mailbox_doc.c): list, PIN, unlocked view. */
+void page_mailboxes(struct web_ctx *c);
+void page_mailbox_get(struct web_ctx *c);
+void page_mailbox_post(struct web_ctx *c);
+
 /* Session start after a login (sets the cookie). Returns 0 or an error. */
 int web_session_start(struct web_ctx *c, const char *user);
 
