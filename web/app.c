@@ -41,6 +41,20 @@ static const struct route routes[] = {
 	{"GET", "/mailboxes", ROLE_ADMIN | ROLE_OWNER, page_mailboxes},
 	{"GET", "/mailboxes/*", ROLE_ADMIN | ROLE_OWNER, page_mailbox_get},
 	{"POST", "/mailboxes/*", ROLE_ADMIN | ROLE_OWNER, page_mailbox_post},
+	{"GET", "/static/send.js", 0, page_send_js},
+	{"GET", "/send", ROLE_ADMIN | ROLE_OPERATOR, page_send_form},
+	{"POST", "/send", ROLE_ADMIN | ROLE_OPERATOR, page_send_post},
+	{"GET", "/send/preview/*", ROLE_ADMIN | ROLE_OPERATOR, page_send_preview},
+	{"POST", "/send/confirm", ROLE_ADMIN | ROLE_OPERATOR, page_send_confirm},
+	{"POST", "/send/cancel", ROLE_ADMIN | ROLE_OPERATOR, page_send_cancel},
+	{"GET", "/jobs", ROLE_ADMIN | ROLE_OPERATOR, page_jobs},
+	{"POST", "/jobs/cancel", ROLE_ADMIN | ROLE_OPERATOR, page_jobs_cancel},
+	{"GET", "/admin/users", ROLE_ADMIN, page_admin_users},
+	{"POST", "/admin/users/create", ROLE_ADMIN, page_admin_user_create},
+	{"POST", "/admin/users/reset", ROLE_ADMIN, page_admin_user_reset},
+	{"POST", "/admin/users/delete", ROLE_ADMIN, page_admin_user_delete},
+	{"GET", "/admin/config", ROLE_ADMIN, page_admin_config},
+	{"GET", "/admin/wipe", ROLE_ADMIN, page_admin_wipe},
 };
 
 int web_role_bit(const char *role)
@@ -76,12 +90,19 @@ int web_app_new(const struct web_settings *settings, struct store *store, struct
 		free(app);
 		return FGW_ERR_NOMEM;
 	}
+	app->sends = send_store_new();
+	if (!app->sends) {
+		web_app_free(app);
+		return FGW_ERR_NOMEM;
+	}
 	*out = app;
 	return FGW_OK;
 }
 
 void web_app_free(struct web_app *app)
 {
+	if (app)
+		send_store_free(app->sends);
 	if (app)
 		unlock_store_free(app->unlocks);
 	free(app);
@@ -269,7 +290,7 @@ static bool admin_allowed(const struct web_app *app, const char *peer)
 
 static bool csrf_ok(struct web_ctx *c)
 {
-	const char *t = http_form_get(&c->form, "csrf");
+	const char *t = c->has_upload ? c->upload_csrf : http_form_get(&c->form, "csrf");
 
 	return c->logged_in && t && strlen(t) == AUTH_TOKEN_HEX &&
 	       str_equal_ct(t, c->csrf, AUTH_TOKEN_HEX);
@@ -300,8 +321,39 @@ static const struct route *find_route(const char *method, const char *path, bool
 	return NULL;
 }
 
+/* Routes that take a file (multipart/form-data up to
+ * HTTP_MULTIPART_MAX_BYTES); every other body stays within
+ * WEB_FORM_BODY_MAX. evhttp's own cap is the larger one (it has no
+ * per-route limit), so this is where the form limit holds. */
+static bool upload_route(const struct route *rt)
+{
+	return rt->fn == page_send_post;
+}
+
+/* Splits an upload; its csrf part is kept for the CSRF check. */
+static bool parse_upload(struct web_ctx *c)
+{
+	char boundary[HTTP_BOUNDARY_MAX + 1];
+
+	if (http_multipart_boundary(c->req->content_type, boundary, sizeof boundary) != FGW_OK ||
+	    http_multipart_parse(c->req->body, c->req->body_len, boundary, &c->upload) != FGW_OK) {
+		web_error(c, 400, "The upload is malformed; send the form again.");
+		return false;
+	}
+	c->has_upload = true;
+	for (size_t i = 0; i < c->upload.count; i++) {
+		const struct http_part *p = &c->upload.parts[i];
+
+		if (strcmp(p->name, "csrf") == 0 && p->len == AUTH_TOKEN_HEX) {
+			memcpy(c->upload_csrf, p->data, AUTH_TOKEN_HEX);
+			c->upload_csrf[AUTH_TOKEN_HEX] = '\0';
+		}
+	}
+	return true;
+}
+
 /* Parses query and body; answers 4xx itself and returns false on error. */
-static bool parse_input(struct web_ctx *c)
+static bool parse_input(struct web_ctx *c, const struct route *rt)
 {
 	const struct web_request *r = c->req;
 	const char *q = r->query ? r->query : "";
@@ -312,10 +364,13 @@ static bool parse_input(struct web_ctx *c)
 	}
 	if (strcmp(r->method, "POST") != 0)
 		return true;
-	if (r->body_len > WEB_FORM_BODY_MAX) {
+	if (r->body_len > (upload_route(rt) ? HTTP_MULTIPART_MAX_BYTES : WEB_FORM_BODY_MAX)) {
 		web_error(c, 413, "The form is too large.");
 		return false;
 	}
+	if (upload_route(rt) && r->content_type &&
+	    strncasecmp(r->content_type, "multipart/form-data", 19) == 0)
+		return parse_upload(c);
 	if (!r->content_type ||
 	    strncasecmp(r->content_type, "application/x-www-form-urlencoded", 33) != 0) {
 		web_error(c, 415, "Forms must be sent as application/x-www-form-urlencoded.");
@@ -382,7 +437,7 @@ static void dispatch(struct web_ctx *c)
 			  : "There is no such page.");
 		return;
 	}
-	if (!parse_input(c))
+	if (!parse_input(c, rt))
 		return;
 	unlock_sweep(c->app->unlocks, web_now_ms());
 	session_load(c);

@@ -10,5 +10,7 @@ extern const unsigned char web_embed_style_css[];
 extern const size_t web_embed_style_css_len;
 extern const unsigned char web_embed_password_denylist_txt[];
 extern const size_t web_embed_password_denylist_txt_len;
+extern const unsigned char web_embed_send_js[];
+extern const size_t web_embed_send_js_len;
 
 #endif

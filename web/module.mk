@@ -25,3 +25,10 @@ WEB_SRCS += web/unlock.c
 WEB_SRCS += web/preview.c
 WEB_SRCS += web/mailbox.c
 WEB_SRCS += web/mailbox_doc.c
+# the Send page's script (paste blocker) is embedded like the stylesheet
+WEB_EMBED += web/static/send.js
+$(BUILD)/web/embedded.c: web/static/send.js
+WEB_SRCS += web/send.c
+WEB_SRCS += web/jobs.c
+WEB_SRCS += web/admin.c
+WEB_SRCS += web/admin_users.c

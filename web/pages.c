@@ -21,8 +21,13 @@
 
 static const struct { const char *path, *label; int roles; } nav[] = {
 	{"/dashboard", "Dashboard", ROLE_ANY},
+	{"/send", "Send", ROLE_ADMIN | ROLE_OPERATOR},
+	{"/jobs", "Jobs", ROLE_ADMIN | ROLE_OPERATOR},
 	{"/logs", "Logs", ROLE_ADMIN | ROLE_AUDITOR},
 	{"/mailboxes", "Mailboxes", ROLE_ADMIN | ROLE_OWNER},
+	{"/admin/users", "Users", ROLE_ADMIN},
+	{"/admin/config", "Configuration", ROLE_ADMIN},
+	{"/admin/wipe", "Factory reset", ROLE_ADMIN},
 };
 
 void web_page_begin(struct web_ctx *c, const char *title)

@@ -10,7 +10,7 @@
 #define PREVIEW_DEFAULT_WIDTH 860u      /* pixels; what the pages show */
 #define PREVIEW_MAX_WIDTH     2000u     /* largest max_width accepted */
 #define PREVIEW_MAX_HEIGHT    4000u     /* rows of a preview, whatever the page */
-#define PREVIEW_MAX_PNG       (4u * 1024 * 1024)   /* bytes of one PNG */
+#define PREVIEW_MAX_PNG       (2u * 1024 * 1024)   /* bytes of one PNG */
 
 /* Counts the pages of the TIFF in tiff[0..len). Returns 0 and *pages, or the
  * codes of tiffdoc_open_mem (FGW_ERR_TIFF for a corrupt or non-TIFF input,

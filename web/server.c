@@ -167,7 +167,9 @@ static int server_start(struct daemon *d, struct web_server *s, const char *list
 	evhttp_set_gencb(s->http, on_request, s);
 	/* libevent's own caps are backstops above ours (431/413 from web_handle) */
 	evhttp_set_max_headers_size(s->http, 2 * WEB_HEADERS_MAX);
-	evhttp_set_max_body_size(s->http, WEB_FORM_BODY_MAX);
+	/* uploads (the Send page) are the largest bodies; app.c holds
+	 * every other route to WEB_FORM_BODY_MAX */
+	evhttp_set_max_body_size(s->http, HTTP_MULTIPART_MAX_BYTES);
 	evhttp_set_timeout(s->http, 30);
 	evhttp_set_allowed_methods(s->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD);
 	if (!evhttp_bind_socket_with_handle(s->http, host, (ev_uint16_t)port)) {

@@ -24,6 +24,7 @@ struct web_app {
 	struct web_settings set;
 	struct store *store;
 	struct daemon *daemon;
+	struct send_store *sends;    /* documents waiting for Confirm (send.c) */
 	struct unlock_store *unlocks;  /* web/unlock.h: unlocked mailboxes */
 };
 
@@ -39,6 +40,9 @@ struct web_ctx {
 	char session_key[AUTH_TOKEN_HEX + 1];
 	char csrf[AUTH_TOKEN_HEX + 1];
 	const char *current;       /* nav entry to highlight */
+	bool has_upload;           /* multipart body of an upload route */
+	struct http_multipart upload;
+	char upload_csrf[AUTH_TOKEN_HEX + 1];
 };
 
 /* ROLE_* for a role name, 0 when unknown. */
@@ -74,6 +78,30 @@ void page_logs_verify(struct web_ctx *c);
 void page_mailboxes(struct web_ctx *c);
 void page_mailbox_get(struct web_ctx *c);
 void page_mailbox_post(struct web_ctx *c);
+
+/* Send and jobs (send.c, jobs.c). The send store holds converted
+ * documents until Confirm; web_queue_config reads [queue]/[dialing]. */
+struct send_store;
+struct queue_config;
+struct send_store *send_store_new(void);
+void send_store_free(struct send_store *s);
+int web_queue_config(struct web_ctx *c, struct queue_config *qc);
+void page_send_js(struct web_ctx *c);
+void page_send_form(struct web_ctx *c);
+void page_send_post(struct web_ctx *c);
+void page_send_preview(struct web_ctx *c);
+void page_send_confirm(struct web_ctx *c);
+void page_send_cancel(struct web_ctx *c);
+void page_jobs(struct web_ctx *c);
+void page_jobs_cancel(struct web_ctx *c);
+
+/* Admin pages (admin.c, admin_users.c). */
+void page_admin_users(struct web_ctx *c);
+void page_admin_user_create(struct web_ctx *c);
+void page_admin_user_reset(struct web_ctx *c);
+void page_admin_user_delete(struct web_ctx *c);
+void page_admin_config(struct web_ctx *c);
+void page_admin_wipe(struct web_ctx *c);
 
 /* Session start after a login (sets the cookie). Returns 0 or an error. */
 int web_session_start(struct web_ctx *c, const char *user);
