@@ -127,5 +127,6 @@ void page_dashboard(struct web_ctx *c)
 	if (catalog_mailbox_list(cat, mailbox_row, &hd) != FGW_OK)
 		html_raw(h, "<tr><td colspan=\"3\">The mailboxes could not be read.</td></tr>");
 	html_raw(h, "</table>");
+	web_recent_faxes(c);
 	web_page_end(c);
 }

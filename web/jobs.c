@@ -160,3 +160,92 @@ void page_jobs_cancel(struct web_ctx *c)
 	c->resp->status = rc == FGW_OK ? 200 : rc == FGW_ERR_NOT_FOUND ? 404 : 409;
 	jobs_page(c, msg, rc != FGW_OK);
 }
+
+/* ---- recent transmissions (dashboard) ------------------------------------ */
+
+#define RECENT_MAX 10
+
+struct recent_row {
+	char time[32], type[16], direction[8], number[40], pages[12], result[80];
+};
+
+struct recent {
+	struct recent_row row[RECENT_MAX];
+	size_t next, count;              /* a ring of the last RECENT_MAX */
+};
+
+static const char *record_field(const struct audit_record *r, const char *key)
+{
+	for (size_t i = 0; i < r->nfields; i++)
+		if (strcmp(r->fields[i].key, key) == 0)
+			return r->fields[i].value;
+	return "";
+}
+
+/* Long values are cut, not refused: the dashboard only shows them. */
+static void copy_cut(char *dst, size_t size, const char *src)
+{
+	if (str_copy(dst, size, src ? src : "") != FGW_OK)
+		dst[size - 1] = '\0';
+}
+
+static int recent_fn(const struct audit_record *r, void *arg)
+{
+	struct recent *w = arg;
+	struct recent_row *row;
+
+	if (strncmp(r->type, "fax_", 4) != 0)
+		return 0;
+	row = &w->row[w->next];
+	copy_cut(row->time, sizeof row->time, r->time);
+	copy_cut(row->type, sizeof row->type, r->type);
+	copy_cut(row->direction, sizeof row->direction, record_field(r, "direction"));
+	copy_cut(row->number, sizeof row->number, record_field(r, "remote_number"));
+	copy_cut(row->pages, sizeof row->pages, record_field(r, "pages"));
+	copy_cut(row->result, sizeof row->result, record_field(r, "result"));
+	w->next = (w->next + 1) % RECENT_MAX;
+	if (w->count < RECENT_MAX)
+		w->count++;
+	return 0;
+}
+
+static void recent_table(struct html *h, const struct recent *w)
+{
+	html_raw(h, "<table><tr><th>Time</th><th>Direction</th><th>Number</th>"
+		 "<th>Pages</th><th>Result</th></tr>");
+	for (size_t i = 0; i < w->count; i++) {
+		/* newest first */
+		const struct recent_row *row =
+			&w->row[(w->next + RECENT_MAX - 1 - i) % RECENT_MAX];
+
+		html_raw(h, "<tr>");
+		text_cell(h, row->time);
+		text_cell(h, strcmp(row->direction, "in") == 0 ? "received" : "sent");
+		text_cell(h, row->number);
+		text_cell(h, row->pages);
+		text_cell(h, row->result);
+		html_raw(h, "</tr>");
+	}
+	html_raw(h, "</table>");
+}
+
+void web_recent_faxes(struct web_ctx *c)
+{
+	struct html *h = c->resp->body;
+	struct recent w;
+	char path[4200];
+
+	/* remote numbers are not a mailbox owner's business */
+	if (!(c->role & (ROLE_ADMIN | ROLE_OPERATOR | ROLE_AUDITOR)))
+		return;
+	memset(&w, 0, sizeof w);
+	html_raw(h, "<h2>Recent transmissions</h2>");
+	if (str_format(path, sizeof path, "%s/%s", store_dir(c->app->store),
+		       STORE_AUDIT_FILE) != FGW_OK ||
+	    audit_read_file(path, recent_fn, &w, NULL) != FGW_OK) {
+		html_raw(h, "<div class=\"msg error\">The log could not be read; see "
+			 "Logs &gt; Verify.</div>");
+		return;
+	}
+	recent_table(h, &w);
+}

@@ -12,6 +12,7 @@
 
 #include "common/err.h"
 #include "common/str.h"
+#include "storage/audit.h"
 #include "storage/catalog_jobs.h"
 #include "storage/catalog_users.h"
 #include "storage/store.h"
@@ -579,4 +580,36 @@ Test(web_send, user_strings_are_escaped)
 	cr_assert_null(strstr(body_of(&r), "<b>03"));
 	web_response_clear(&r);
 	free(png);
+}
+
+Test(web_send, dashboard_lists_recent_transmissions_newest_first_escaped)
+{
+	struct who op = login_as("olive", "operator");
+	struct who ow = login_as("owen", "owner");
+	struct web_response r;
+	const char *first, *last;
+
+	for (int i = 0; i < 12; i++) {
+		char num[32];
+		struct audit_fax fax = { .direction = i % 2 ? "in" : "out", .pages = i + 1,
+					 .remote_number = num, .result = "ok" };
+
+		cr_assert_eq(str_format(num, sizeof num, i == 11 ? "<i>%d" : "0312345%03d", i), 0);
+		cr_assert_eq(audit_fax(store_audit(st), i == 5 ? AUDIT_FAX_FAILED : AUDIT_FAX_SENT,
+				       &fax, NULL), FGW_OK);
+	}
+	cr_assert_eq(audit_sync(store_audit(st), NULL), FGW_OK);
+	cr_assert_eq(get("/dashboard", op.cookie, &r), 200);
+	cr_assert_not_null(strstr(body_of(&r), "<h2>Recent transmissions</h2>"));
+	cr_assert_null(strstr(body_of(&r), "<i>11"));
+	first = strstr(body_of(&r), "&lt;i&gt;11");
+	last = strstr(body_of(&r), "0312345002");
+	cr_assert_not_null(first, "%s", body_of(&r));
+	cr_assert_not_null(last);
+	cr_assert_lt(first, last, "newest first");
+	cr_assert_null(strstr(body_of(&r), "0312345001"), "only the last 10");
+	web_response_clear(&r);
+	cr_assert_eq(get("/dashboard", ow.cookie, &r), 200);
+	cr_assert_null(strstr(body_of(&r), "Recent transmissions"));
+	web_response_clear(&r);
 }
