@@ -105,6 +105,10 @@ static int parse_conn(struct pctx *c, const char *p, char *addr, const char *wha
 		return fail(c, FGW_ERR_UNSUPPORTED, "%s: network type \"%s\" is not IN", what, net);
 	if (strcmp(type, "IP4") != 0 && strcmp(type, "IP6") != 0)
 		return fail(c, FGW_ERR_PARSE, "%s: address type \"%s\" is not IP4 or IP6", what, type);
+	while (*p == ' ')
+		p++;
+	if (*p != '\0')
+		return fail(c, FGW_ERR_PARSE, "%s: unexpected \"%.16s\" after the address", what, p);
 	if ((slash = strchr(a, '/')) != NULL)
 		*slash = '\0';
 	if (!addr_chars_ok(a))
