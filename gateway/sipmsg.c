@@ -20,10 +20,25 @@ struct sipmsg {
 /* osip's header tables are process-wide: fill them exactly once. */
 static pthread_once_t osip_once = PTHREAD_ONCE_INIT;
 
+static void osip_silent(const char *file, int line, osip_trace_level_t level,
+			const char *fmt, va_list ap)
+{
+	(void)file;
+	(void)line;
+	(void)level;
+	(void)fmt;
+	(void)ap;
+}
+
 static void osip_tables_init(void)
 {
 	if (parser_init() != 0)
 		abort();     /* osip only fails here when out of memory at start */
+	/* osip would print a line to stderr for every malformed datagram: a
+	 * peer could flood our logs. Callers get our own error text instead. */
+	osip_trace_initialize_func(TRACE_LEVEL0, osip_silent);
+	for (int l = TRACE_LEVEL0; l < END_TRACE_LEVEL; l++)
+		osip_trace_disable_level((osip_trace_level_t)l);
 }
 
 static int osip_ready(void)

@@ -4,7 +4,9 @@
  *
  * libosip2 keeps its header tables process-wide and fills them in
  * parser_init(); sipmsg runs that once per process behind pthread_once, the
- * one piece of process-wide state here (it only ever holds constants). */
+ * one piece of process-wide state here (it only ever holds constants). The
+ * same once also switches off osip's own trace output (process-wide too),
+ * so a malformed datagram never writes to stderr. */
 #ifndef FAXGW_GATEWAY_SIPMSG_H
 #define FAXGW_GATEWAY_SIPMSG_H
 
