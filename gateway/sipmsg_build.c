@@ -1,5 +1,6 @@
 /* Writing SIP requests and responses through libosip2; see sipmsg.h. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <osipparser2/osip_parser.h>
