@@ -349,6 +349,7 @@ void page_login_post(struct web_ctx *c)
 void page_logout(struct web_ctx *c)
 {
 	unlock_forget(c->app->unlocks, c->session_key, NULL);
+	send_store_forget(c->app->sends, c->session_key);
 	if (catalog_session_delete(store_catalog(c->app->store), c->session_key) != FGW_OK)
 		log_warn("web: logout of an unknown session");
 	web_set_header(c, "Set-Cookie", "__Host-faxgw=; Secure; HttpOnly; SameSite=Strict; "

@@ -552,3 +552,10 @@ void page_send_js(struct web_ctx *c)
 	web_set_header(c, "Content-Type", "text/javascript; charset=utf-8");
 	html_bytes(c->resp->body, web_embed_send_js, web_embed_send_js_len);
 }
+
+void send_store_forget(struct send_store *s, const char *session)
+{
+	for (size_t i = 0; i < SEND_PENDING_MAX; i++)
+		if (s->p[i].used && strcmp(s->p[i].session, session) == 0)
+			pending_drop(&s->p[i]);
+}

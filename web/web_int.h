@@ -85,6 +85,8 @@ struct send_store;
 struct queue_config;
 struct send_store *send_store_new(void);
 void send_store_free(struct send_store *s);
+/* Wipes what session (its key) left waiting: at logout. */
+void send_store_forget(struct send_store *s, const char *session);
 int web_queue_config(struct web_ctx *c, struct queue_config *qc);
 void page_send_js(struct web_ctx *c);
 void page_send_form(struct web_ctx *c);

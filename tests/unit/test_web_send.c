@@ -613,3 +613,36 @@ Test(web_send, dashboard_lists_recent_transmissions_newest_first_escaped)
 	cr_assert_null(strstr(body_of(&r), "Recent transmissions"));
 	web_response_clear(&r);
 }
+
+Test(web_send, logout_discards_what_the_session_left_waiting)
+{
+	struct who w[9];
+	struct web_response r;
+	char body[128];
+	size_t len;
+	uint8_t *png = make_png(&len);
+
+	/* eight sessions fill the appliance's sixteen waiting slots */
+	for (int i = 0; i < 9; i++) {
+		char name[16];
+
+		cr_assert_eq(str_format(name, sizeof name, "op%d", i), 0);
+		w[i] = login_as(name, "operator");
+	}
+	for (int i = 0; i < 16; i++) {
+		cr_assert_eq(send_upload(&w[i / 2], w[i / 2].csrf, "0312345678", "0312345678",
+					 "a.png", png, len, &r), 200);
+		web_response_clear(&r);
+	}
+	cr_assert_eq(send_upload(&w[8], w[8].csrf, "0312345678", "0312345678", "a.png", png,
+				 len, &r), 429);
+	web_response_clear(&r);
+	cr_assert_eq(str_format(body, sizeof body, "csrf=%s", w[0].csrf), 0);
+	cr_assert_eq(post_form("/logout", w[0].cookie, body, &r), 303);
+	web_response_clear(&r);
+	cr_assert_eq(send_upload(&w[8], w[8].csrf, "0312345678", "0312345678", "a.png", png,
+				 len, &r), 200, "the logged-out session's slots are free again");
+	web_response_clear(&r);
+	free(png);
+	cr_assert_eq(job_count(), 0);
+}
