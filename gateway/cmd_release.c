@@ -293,25 +293,6 @@ static int write_one(const struct rel_args *a, struct store *s, const char *pin,
 	return rc;
 }
 
-/* --print: the pages, decrypted with the PIN into memory, become a new
- * outbound document (general-inbox keyed) queued to the device line. */
-static int queue_print(struct store *s, int fd, uint32_t pages, char job[QUEUE_ID_LEN + 1])
-{
-	char doc[VAULT_ID_LEN + 1];
-	struct queue_config qc;
-	struct queue *q = NULL;
-	int rc;
-
-	queue_config_init(&qc);
-	rc = send_job_store_document(s, fd, CATALOG_LINE_DEVICE, pages, doc);
-	if (rc == FGW_OK && (rc = queue_open(s, &qc, NULL, NULL, &q)) == FGW_OK &&
-	    (rc = queue_enqueue_device(q, doc, DIAL_FROM_LOCAL, "release --print",
-				       store_now_ms(), job)) != FGW_OK)
-		(void)store_doc_erase(s, doc, NULL, NULL);
-	queue_close(q);
-	return rc;
-}
-
 static int print_one(const struct rel_args *a, struct store *s, const char *pin,
 		     const char *id, char path[PATH_CAP], uint32_t *pages)
 {
@@ -322,7 +303,7 @@ static int print_one(const struct rel_args *a, struct store *s, const char *pin,
 		return fd;
 	rc = release_write(s, a->mailbox, id, pin, RELEASE_TIFF, fd, pages);
 	if (rc == FGW_OK)
-		rc = queue_print(s, fd, *pages, job);
+		rc = release_queue_print(s, fd, *pages, "release --print", store_now_ms(), job);
 	if (memfile_wipe_close(fd) != FGW_OK)
 		log_warn("could not wipe the memory copy of fax %s", id);
 	if (rc == FGW_OK)

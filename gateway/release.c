@@ -18,6 +18,9 @@
 #include "common/log.h"
 #include "common/str.h"
 #include "gateway/config.h"
+#include "gateway/dialrules.h"
+#include "gateway/queue.h"
+#include "gateway/send_job.h"
 #include "storage/store.h"
 
 #define MINUTE_MS (60ll * 1000)
@@ -434,4 +437,23 @@ void release_time_text(int64_t ms, char out[static 32])
 
 	if (gmtime_r(&t, &tm) == NULL || strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
 		(void)str_copy(out, 32, "-");
+}
+
+_Static_assert(QUEUE_ID_LEN + 1 == 13, "release_queue_print's job buffer");
+
+int release_queue_print(struct store *s, int fd, uint32_t pages, const char *origin,
+			int64_t now_ms, char job[static 13])
+{
+	char doc[VAULT_ID_LEN + 1];
+	struct queue_config qc;
+	struct queue *q = NULL;
+	int rc;
+
+	queue_config_init(&qc);
+	rc = send_job_store_document(s, fd, CATALOG_LINE_DEVICE, pages, doc);
+	if (rc == FGW_OK && (rc = queue_open(s, &qc, NULL, NULL, &q)) == FGW_OK &&
+	    (rc = queue_enqueue_device(q, doc, DIAL_FROM_LOCAL, origin, now_ms, job)) != FGW_OK)
+		(void)store_doc_erase(s, doc, NULL, NULL);
+	queue_close(q);
+	return rc;
 }

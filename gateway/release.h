@@ -147,4 +147,12 @@ void release_json_string(FILE *out, const char *s);
  * "-" when it cannot. */
 void release_time_text(int64_t ms, char out[static 32]);
 
+/* Print: the pages in fd (a memory file holding the decrypted fax TIFF,
+ * pages fax pages) become a new outbound document under the general-inbox
+ * key, queued to the office device line; origin says who asked, for the
+ * audit record. job gets the job id. Returns 0, or an error (then the new
+ * document has been erased again). */
+int release_queue_print(struct store *s, int fd, uint32_t pages, const char *origin,
+			int64_t now_ms, char job[static 13]);
+
 #endif

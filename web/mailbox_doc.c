@@ -208,24 +208,16 @@ void mb_doc_download(struct web_ctx *c, const struct mb_path *p)
  * document (general-inbox key) queued to the office device line. */
 static int queue_print(struct web_ctx *c, const struct plain *t, char job[QUEUE_ID_LEN + 1])
 {
-	char doc[VAULT_ID_LEN + 1];
-	struct queue_config qc;
-	struct queue *q = NULL;
 	int fd = memfile_create("faxgw-web-print"), rc;
 
 	if (fd < 0)
 		return fd;
-	queue_config_init(&qc);
 	rc = write(fd, t->buf, t->len) == (ssize_t)t->len ? FGW_OK : FGW_ERR_IO;
 	if (rc == FGW_OK)
-		rc = send_job_store_document(c->app->store, fd, CATALOG_LINE_DEVICE, t->pages, doc);
+		rc = release_queue_print(c->app->store, fd, t->pages, "web release print",
+					 web_now_ms(), job);
 	if (memfile_wipe_close(fd) != FGW_OK)
 		log_warn("web: could not wipe the memory copy of a fax to print");
-	if (rc == FGW_OK && (rc = queue_open(c->app->store, &qc, NULL, NULL, &q)) == FGW_OK &&
-	    (rc = queue_enqueue_device(q, doc, DIAL_FROM_LOCAL, "web release print",
-				       web_now_ms(), job)) != FGW_OK)
-		(void)store_doc_erase(c->app->store, doc, NULL, NULL);
-	queue_close(q);
 	return rc;
 }
 
