@@ -132,6 +132,7 @@ demo: deps build
 check: deps
 	$(Q)mk/checksrc.sh
 	$(Q)$(MAKE) --no-print-directory check-plain
+	$(Q)mk/e2e.sh $(BUILD)
 	$(Q)$(MAKE) --no-print-directory check-plain SAN=1
 	$(Q)$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(CHECK_FUZZ_SECONDS)
 

@@ -9,7 +9,14 @@ packages=(
   libcriterion-dev libsqlite3-dev sqlite3 libevent-dev libosip2-dev
   ghostscript poppler-utils
   libpng-dev  # faxgw send reads PNG documents (Ghostscript cannot)
+  chromium    # the browser of the web end-to-end tests (mk/e2e.sh)
 )
+# node and npm run those tests; Debian's packages only where none is
+# installed (a node from elsewhere brings its own npm).
+command -v node >/dev/null || packages+=(nodejs)
+command -v npm >/dev/null || packages+=(npm)
+# `deps.sh bench` adds what make bench needs besides (wrk, nginx).
+[[ ${1:-} == bench ]] && packages+=(wrk nginx-light)
 
 # The service account faxgwd drops to when started as root: a system user
 # without a login shell, home /var/lib/faxgw (its data directory). Only
