@@ -26,6 +26,17 @@ if ! cmp -s tests/e2e/package-lock.json "$stamp" 2>/dev/null; then
   cp tests/e2e/package-lock.json "$stamp"
 fi
 
+# tiffsame: the test suite's page-by-page TIFF comparison as a tool.
+make --no-print-directory BUILD="$build" "$build/libtestsupport.a" >/dev/null
+mkdir -p "$build/e2e"
+san=()
+[[ $build == *-san ]] && san=(-fsanitize=address,undefined -fno-omit-frame-pointer)
+cc -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -O1 "${san[@]}" -I. -I/usr/include/iniparser \
+  -o "$build/e2e/tiffsame" tests/e2e/tiffsame.c "$build/libtestsupport.a" \
+  "$build/libweb.a" "$build/libgateway.a" "$build/libstorage.a" "$build/libdsp.a" \
+  "$build/libcommon.a" -lspandsp -ltiff -lssl -lcrypto -lsqlite3 -levent -levent_openssl \
+  -liniparser -lpng -lm -lcriterion
+
 artifacts=$build/e2e-artifacts
 rm -rf "$artifacts"
 mkdir -p "$artifacts"
@@ -43,6 +54,7 @@ trap stop_daemons EXIT
 
 # The files run one after the other, in name order (01_auth first).
 export FAXGW_BUILD=$build FAXGW_E2E_ARTIFACTS=$artifacts FAXGW_E2E_PIDS=$pids
+export FAXGW_E2E_TIFFSAME=$build/e2e/tiffsame
 export FAXGW_TESTDATA=${FAXGW_TESTDATA:-$(cd .. && pwd)/shared/testdata}
 mapfile -t files < <(ls tests/e2e/*.test.mjs | sort)
 echo "== e2e: ${#files[@]} files in Chromium $(/usr/bin/chromium --version 2>/dev/null | awk '{print $2}')"
