@@ -101,6 +101,17 @@ echo
 echo "-- login page ($login_bytes bytes) under wrk: $CONNS connections, 2 threads, ${SECONDS_LOGIN} s"
 wrk -t2 -c$CONNS -d"${SECONDS_LOGIN}s" --latency "$url/login" | sed 's/^/  /'
 
+# One connection, one request at a time: the latency floor of any page
+# with a body (a flat ~44 ms here would be Nagle's algorithm holding the
+# body's TLS record until the client's delayed ACK, not CPU).
+echo "-- one connection in a row: login page, then the stylesheet"
+for path in /login /static/style.css; do
+  wrk -t1 -c1 -d3s --latency "$url$path" | awk -v p="$path" '
+    /50%/ { p50 = $2 } /Requests\/sec/ { rps = $2 }
+    END { printf "  %-18s p50 %s, %s requests/s\n", p, p50, rps }'
+done
+echo
+
 # nginx: the same bytes as a static file, the daemon's own certificate,
 # one worker (faxgwd serves from one thread), TLS on loopback.
 mkdir -p "$tmp/nginx/www" "$tmp/nginx/logs"
