@@ -68,7 +68,9 @@ static int job_row(const struct catalog_outjob *j, void *arg)
 	html_int(h, j->max_tries);
 	html_raw(h, "</td>");
 	time_cell(h, job_open(j) ? j->job.next_try_ms : 0);
-	text_cell(h, j->line[0] ? j->line : j->job.destination);
+	/* A device-line job goes to the office machine, not to a number. */
+	text_cell(h, strcmp(j->line, CATALOG_LINE_DEVICE) == 0 ? "office device line"
+							   : j->job.destination);
 	html_raw(h, "<td>");
 	html_text(h, j->origin);
 	if (j->device[0]) {

@@ -486,6 +486,8 @@ Test(web_send, confirm_queues_a_job_visible_on_jobs)
 	cr_assert_eq(get("/jobs", op.cookie, &r), 200);
 	cr_assert_not_null(strstr(body_of(&r), id));
 	cr_assert_not_null(strstr(body_of(&r), "<td>queued</td>"), "%s", body_of(&r));
+	/* Staff see where it goes: the number, not the line. */
+	cr_assert_not_null(strstr(body_of(&r), "<td>0312345678</td>"), "%s", body_of(&r));
 	cr_assert_not_null(strstr(body_of(&r), "action=\"/jobs/cancel\""));
 	web_response_clear(&r);
 }
