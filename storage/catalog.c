@@ -931,7 +931,7 @@ int catalog_user_insert(struct catalog *cat, const struct catalog_user *user)
 	return catalog_run(cat, st, false);
 }
 
-static int read_user(sqlite3_stmt *st, void *out)
+int catalog_read_user(sqlite3_stmt *st, void *out)
 {
 	struct catalog_user *u = out;
 	int rc;
@@ -949,7 +949,7 @@ static int read_user(sqlite3_stmt *st, void *out)
 
 int catalog_user_get(struct catalog *cat, const char *name, struct catalog_user *out)
 {
-	return get_by_key(cat, ST_USER_GET, name, CATALOG_NAME_MAX, read_user, out);
+	return get_by_key(cat, ST_USER_GET, name, CATALOG_NAME_MAX, catalog_read_user, out);
 }
 
 int catalog_session_insert(struct catalog *cat, const struct catalog_session *s)

@@ -37,6 +37,11 @@ int catalog_bind_i64(sqlite3_stmt *st, int i, int64_t v);
 int catalog_col_text(sqlite3_stmt *st, int i, char *dst, size_t size);
 int catalog_col_blob(sqlite3_stmt *st, int i, uint8_t *dst, size_t size, size_t *len);
 
+/* Reads a users row (name, role, verifier, must_change, created_ms, in
+ * that column order) into out, a struct catalog_user. Returns 0 or
+ * FGW_ERR_RANGE. */
+int catalog_read_user(sqlite3_stmt *st, void *out);
+
 /* Steps a statement that returns no rows and ends its use; FGW_ERR_NOT_FOUND
  * when it changed nothing and need_change is set. */
 int catalog_run(struct catalog *cat, sqlite3_stmt *st, bool need_change);

@@ -16,21 +16,6 @@ static int run_once(struct catalog *cat, sqlite3_stmt *st, bool need_change)
 	return rc;
 }
 
-static int read_user(sqlite3_stmt *st, struct catalog_user *u)
-{
-	int rc;
-
-	memset(u, 0, sizeof *u);
-	rc = catalog_col_text(st, 0, u->name, sizeof u->name);
-	if (rc == FGW_OK)
-		rc = catalog_col_text(st, 1, u->role, sizeof u->role);
-	if (rc == FGW_OK)
-		rc = catalog_col_blob(st, 2, u->verifier, sizeof u->verifier, &u->verifier_len);
-	u->must_change = sqlite3_column_int64(st, 3) != 0;
-	u->created_ms = sqlite3_column_int64(st, 4);
-	return rc;
-}
-
 int catalog_user_list(struct catalog *cat, catalog_user_fn fn, void *arg)
 {
 	sqlite3_stmt *st = NULL;
@@ -41,7 +26,7 @@ int catalog_user_list(struct catalog *cat, catalog_user_fn fn, void *arg)
 	if (rc != FGW_OK)
 		return rc;
 	while (rc == FGW_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
-		rc = read_user(st, &u);
+		rc = catalog_read_user(st, &u);
 		if (rc == FGW_OK)
 			rc = fn(&u, arg);
 	}
