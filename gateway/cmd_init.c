@@ -1,7 +1,14 @@
 /* faxgw init: creates a new device (data directory, keys, catalog, audit
  * log). Refuses to touch an existing one. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <pwd.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "common/err.h"
 #include "gateway/commands.h"
@@ -12,23 +19,91 @@
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: faxgw init [--data DIR]\n\n"
+		"usage: faxgw init [--data DIR] [--owner USER]\n\n"
 		"Creates a new device in DIR (default " STORE_DEFAULT_DIR "): the folder\n"
 		"(mode 700), a random master key and the device's Ed25519 signing key\n"
 		"(mode 600), the public key (" KEYS_PUBLIC_FILE "), the catalog and the\n"
 		"audit log. Refuses when DIR already holds a device or other files.\n\n"
-		"  --data DIR   data directory\n"
-		"  --help       this text\n");
+		"  --data DIR     data directory\n"
+		"  --owner USER   when run as root: give the new device to USER, the\n"
+		"                 account faxgwd runs as ([general] user; default faxgw)\n"
+		"  --help         this text\n");
+}
+
+/* Gives dirfd's entries (recursively) to uid:gid; symlinks themselves,
+ * never what they point to. Returns 0 or -1 after saying what failed. */
+static int chown_tree(int dirfd, const char *path, uid_t uid, gid_t gid)
+{
+	DIR *d = fdopendir(dirfd);
+	struct dirent *e;
+	int rc = 0;
+
+	if (d == NULL) {
+		close(dirfd);
+		return -1;
+	}
+	while (rc == 0 && (e = readdir(d)) != NULL) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		if (fchownat(dirfd, e->d_name, uid, gid, AT_SYMLINK_NOFOLLOW) != 0) {
+			fprintf(stderr, "faxgw init: cannot give %s/%s to uid %u: %s\n", path,
+				e->d_name, (unsigned)uid, strerror(errno));
+			rc = -1;
+		} else if (e->d_type == DT_DIR) {
+			int sub = openat(dirfd, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+			rc = sub < 0 ? -1 : chown_tree(sub, path, uid, gid);
+		}
+	}
+	closedir(d);
+	return rc;
+}
+
+/* faxgwd drops root and then must own its data directory: a root-run
+ * init hands the fresh tree to that account, so nobody has to chown by
+ * hand. Returns 0, or 1 after saying what failed. */
+static int give_to_owner(const char *dir, const char *owner, bool explicit_owner)
+{
+	struct passwd *pw;
+	int fd;
+
+	if (geteuid() != 0)
+		return 0;
+	pw = getpwnam(owner);
+	if (pw == NULL) {
+		if (explicit_owner) {
+			fprintf(stderr, "faxgw init: no account named '%s' (--owner): the device "
+				"in %s stays root's; create the account and run 'chown -R %s: %s'\n",
+				owner, dir, owner, dir);
+			return 1;
+		}
+		printf("note: no '%s' account here, so %s stays root's; faxgwd running as "
+		       "another user needs 'chown -R USER: %s'\n", owner, dir, dir);
+		return 0;
+	}
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+	if (fd < 0 || fchown(fd, pw->pw_uid, pw->pw_gid) != 0) {
+		fprintf(stderr, "faxgw init: cannot give %s to %s: %s\n", dir, owner,
+			strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return 1;
+	}
+	if (chown_tree(fd, dir, pw->pw_uid, pw->pw_gid) != 0)
+		return 1;
+	printf("the device belongs to %s (the account faxgwd runs as)\n", owner);
+	return 0;
 }
 
 int cmd_init(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"data", required_argument, NULL, 'd'},
+		{"owner", required_argument, NULL, 'o'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	const char *dir = STORE_DEFAULT_DIR;
+	const char *dir = STORE_DEFAULT_DIR, *owner = "faxgw";
+	bool explicit_owner = false;
 	char code[SETUPCODE_LEN + 1];
 	int c, rc;
 
@@ -36,6 +111,9 @@ int cmd_init(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (c == 'd') {
 			dir = optarg;
+		} else if (c == 'o') {
+			owner = optarg;
+			explicit_owner = true;
 		} else if (c == 'h') {
 			usage(stdout);
 			return 0;
@@ -65,5 +143,5 @@ int cmd_init(int argc, char **argv)
 	}
 	printf("web setup code (needed to create the first admin from another host): %s\n",
 	       code);
-	return 0;
+	return give_to_owner(dir, owner, explicit_owner);
 }
