@@ -5,9 +5,12 @@
  * Pacing: a simulated call has no clock of its own, so it is pumped as
  * fast as possible, in 20 ms frames, up to frames_per_turn frames per
  * loop turn, and then yields through a zero-timeout event so other calls
- * and the control socket stay served. A real (SIP) line will be paced by
- * its RTP clock instead: frames are processed as packets arrive and are
- * due. Only simulated calls (both endpoints present) exist for now.
+ * and the control socket stay served. A real-time call (far endpoint
+ * NULL: a SIP line whose far end is the network) is paced by the clock:
+ * one 20 ms tick per registry, on the monotonic clock, gives every
+ * real-time call one frame (the line's 160 received samples in, 160 sent
+ * out, or 20 ms of T.38 time); a tick that fires late processes the frames
+ * it missed (catch-up, never drifting) and counts them as late frames.
  *
  * Every call ends exactly once through its done callback (finished,
  * timed out, or aborted at shutdown), after which the registry frees the
@@ -29,8 +32,10 @@ struct call_registry;
 /* How a call ended. */
 struct call_outcome {
 	struct fax_result local;  /* the daemon's endpoint */
-	struct fax_result far;    /* the simulated far end's endpoint */
+	struct fax_result far;    /* the simulated far end's endpoint (zero,
+				     with t30_text "real line", in real time) */
 	uint64_t samples;         /* call time in 8 kHz samples */
+	uint64_t late_frames;     /* real time: frames processed late */
 	bool timed_out;           /* the call ran past its limit and was cut */
 	bool aborted;             /* cut by call_registry_abort_all (shutdown) */
 };
@@ -43,8 +48,8 @@ struct call_params {
 	const char *label;            /* for logs and status; copied */
 	struct fax_endpoint *local;   /* required */
 	struct line *local_line;
-	struct fax_endpoint *far;     /* required for now (simulated lines) */
-	struct line *far_line;
+	struct fax_endpoint *far;     /* simulated line; NULL: real time */
+	struct line *far_line;        /* with far; NULL in real time */
 	unsigned max_seconds;         /* call time limit; 0: 600 */
 	call_done_fn *done;           /* required */
 	void *done_arg;
@@ -61,11 +66,38 @@ int call_registry_new(struct event_base *base, unsigned frames_per_turn,
 /* Changes the frames per turn (reload). Out-of-range values are ignored. */
 void call_registry_set_frames(struct call_registry *r, unsigned frames_per_turn);
 
-/* Starts a call. On success the registry owns both endpoints and calls
- * release at the end; returns 0. On failure (FGW_ERR_INVALID: a required
- * part missing or transports differ; FGW_ERR_UNSUPPORTED: no far end;
- * FGW_ERR_NOMEM) the caller still owns everything. */
+/* Starts a call. On success the registry owns the endpoints and calls
+ * release at the end; returns 0. With far NULL the call runs in real time
+ * (see above). On failure (FGW_ERR_INVALID: a required part missing,
+ * transports differ, or far without far_line; FGW_ERR_NOMEM) the caller
+ * still owns everything. */
 int call_start(struct call_registry *r, const struct call_params *p);
+
+/* As call_start, and *out gets the call (valid until its done callback
+ * returns; do not use it after) for call_switch_transport and
+ * call_hang_up. */
+int call_start_get(struct call_registry *r, const struct call_params *p,
+		   struct call **out);
+
+/* Replaces a real-time call's local endpoint by ep (a T.38 one after the
+ * line was re-pointed with line_sip_switch_t38, or an audio one on
+ * fallback), from the next tick on; the old endpoint is freed then,
+ * without its done event. Safe to call from inside the call's own
+ * callbacks. Returns 0 (the registry owns ep), FGW_ERR_INVALID (ep NULL,
+ * or c is a simulated call: the caller keeps ep). */
+int call_switch_transport(struct call *c, struct fax_endpoint *ep);
+
+/* Hangs the call up (the peer sent BYE, a SIP error): the endpoint is
+ * aborted and the done callback follows on the next tick. */
+void call_hang_up(struct call *c);
+
+/* Real-time clock counters of the registry. */
+struct call_clock_stats {
+	uint64_t ticks;           /* timer firings */
+	uint64_t frames;          /* 20 ms frames processed (all calls share) */
+	uint64_t late_frames;     /* of which processed a tick late */
+};
+void call_registry_clock_stats(const struct call_registry *r, struct call_clock_stats *out);
 
 /* Ends every call now (local hang-up on both ends): each done callback
  * runs, with aborted set, before this returns. */
