@@ -68,6 +68,7 @@ struct daemon {
 	void *forward_arg;
 	struct timespec started;
 	char stop_reason[32];
+	struct sip_service *sip;      /* NULL when no line is SIP */
 };
 
 /* ---- configuration ----------------------------------------------------- */
@@ -557,6 +558,9 @@ struct control *daemon_control(struct daemon *d) { return d->ctl; }
 struct call_registry *daemon_calls(struct daemon *d) { return d->calls; }
 struct simline_set *daemon_lines(struct daemon *d) { return d->lines; }
 struct notify *daemon_notify(struct daemon *d) { return d->notify; }
+
+void daemon_set_sip(struct daemon *d, struct sip_service *sip) { d->sip = sip; }
+struct sip_service *daemon_sip(struct daemon *d) { return d->sip; }
 
 double daemon_uptime(const struct daemon *d)
 {

@@ -88,4 +88,10 @@ double daemon_uptime(const struct daemon *d);
  * Returns 0 or FGW_ERR_NOMEM. */
 int daemon_on_shutdown(struct daemon *d, void (*fn)(void *arg), void *arg);
 
+struct sip_service;
+/* The SIP service (sip_service.h), owned by that module: set once at its
+ * start and back to NULL at its shutdown. Returns NULL when no line is SIP. */
+void daemon_set_sip(struct daemon *d, struct sip_service *sip);
+struct sip_service *daemon_sip(struct daemon *d);
+
 #endif
