@@ -12,6 +12,7 @@
 #include "gateway/control.h"
 #include "gateway/daemon.h"
 #include "gateway/inbound.h"
+#include "gateway/inbound_call.h"
 #include "gateway/sim_incoming.h"
 #include "gateway/simline.h"
 #include "storage/memfile.h"
@@ -20,17 +21,15 @@ struct sim_in {
 	struct daemon *d;
 	struct control_conn *conn;     /* NULL once the client left */
 	const struct config *cfg;      /* held for the call's life */
-	struct inbound_env env;
-	struct inbound *in;
+	struct inbound_call *ic;       /* the gateway's side */
 	struct simline_channel *ch;
 	int doc_fd;                    /* the far end's document (memfd) */
 	char doc_path[MEMFILE_PATH_MAX];
-	bool decided;                  /* phase B reached the policy */
 };
 
 static void sim_free(struct sim_in *s)
 {
-	inbound_free(s->in);
+	inbound_call_free(s->ic);
 	if (s->doc_fd >= 0 && memfile_wipe_close(s->doc_fd) != 0)
 		log_warn("simulation: could not wipe the far end's document copy");
 	if (s->cfg != NULL)
@@ -82,29 +81,7 @@ static void far_page(void *user, const struct fax_page *page)
 		control_conn_send(s->conn, "far end: page %d sent", page->number);
 }
 
-static enum fax_decision local_decide(void *user, const struct fax_phase_b *info)
-{
-	struct sim_in *s = user;
-
-	s->decided = true;
-	return inbound_decide(s->in, info);
-}
-
 static const struct fax_events far_events = {.page = far_page};
-static const struct fax_events local_events = {.decide = local_decide};
-
-static unsigned configured_modems(const struct config *cfg)
-{
-	unsigned m = 0;
-
-	if (config_list_has(cfg, "fax", "modems", "v17"))
-		m |= FAX_MODEM_V17;
-	if (config_list_has(cfg, "fax", "modems", "v29"))
-		m |= FAX_MODEM_V29;
-	if (config_list_has(cfg, "fax", "modems", "v27ter"))
-		m |= FAX_MODEM_V27TER;
-	return m != 0 ? m : FAX_MODEM_ALL;
-}
 
 static const char *nonempty(const char *s)
 {
@@ -129,22 +106,6 @@ static int make_far(struct sim_in *s, const struct control_request *req,
 	return fax_endpoint_new(&o, out);
 }
 
-static int make_local(struct sim_in *s, struct fax_endpoint **out)
-{
-	struct fax_options o;
-
-	fax_options_init(&o);
-	o.role = FAX_RECEIVE;
-	o.side = FAX_SIDE_ANSWERING;
-	o.file = inbound_rx_path(s->in);
-	o.ecm = config_bool(s->cfg, "fax", "ecm");
-	o.modems = configured_modems(s->cfg);
-	o.local_ident = nonempty(config_str(s->cfg, "fax", "local_ident"));
-	o.events = &local_events;
-	o.user = s;
-	return fax_endpoint_new(&o, out);
-}
-
 /* Says in words why the far end could not start with the document. */
 static const char *document_problem(int rc)
 {
@@ -164,27 +125,13 @@ static const char *document_problem(int rc)
 	}
 }
 
-/* The gateway's reason for refusing, in words; NULL when it accepted. */
-static const char *refusal(const struct inbound *in)
-{
-	switch (inbound_decision(in)) {
-	case FAX_ACCEPT:
-		return NULL;
-	case FAX_REJECT_SUB:
-		return "SUB unacceptable";
-	case FAX_REJECT_SID:
-	case FAX_REJECT_PWD:
-		return "password unacceptable";
-	default:
-		return "sender refused";
-	}
-}
-
 static void report(struct sim_in *s, const struct call_outcome *o)
 {
 	const struct fax_result *far = &o->far;
-	const char *doc = inbound_document_id(s->in), *mb = inbound_mailbox(s->in);
-	const char *why = far->err != 0 && s->decided ? refusal(s->in) : NULL;
+	const struct inbound *in = inbound_call_inbound(s->ic);
+	const char *doc = inbound_document_id(in), *mb = inbound_mailbox(in);
+	const char *why = far->err != 0 && inbound_call_decided(s->ic) ?
+			  inbound_call_refusal(s->ic) : NULL;
 
 	control_conn_send(s->conn, "far end: pages sent %d", far->stats.pages_tx);
 	control_conn_send(s->conn, "far end: result %s", far->t30_text != NULL ? far->t30_text : "?");
@@ -206,14 +153,8 @@ static void report(struct sim_in *s, const struct call_outcome *o)
 static void on_done(void *arg, const struct call_outcome *o)
 {
 	struct sim_in *s = arg;
-	int rc;
+	int rc = inbound_call_finish(s->ic, &o->local, (int64_t)(o->samples / 8)); /* 8 kHz */
 
-	inbound_set_line_time(s->in, (int64_t)(o->samples / 8));   /* 8 kHz */
-	rc = inbound_finish(s->in, &o->local);
-
-	if (rc != 0)
-		log_error("simulation: the received fax could not be recorded: %s",
-			  fgw_strerror(rc));
 	if (s->conn != NULL) {
 		if (rc != 0)
 			control_conn_send(s->conn, "gateway: recording failed: %s", fgw_strerror(rc));
@@ -256,13 +197,9 @@ static int prepare(struct sim_in *s, struct control_request *req,
 		return rc;
 	if ((rc = simline_acquire(daemon_lines(s->d), SIMLINE_TRUNK, &s->ch)) != 0)
 		return rc;
-	s->env.store = daemon_store(s->d);
-	s->env.cfg = s->cfg;
-	s->env.notify = daemon_notify(s->d);
-	daemon_inbox_forward(s->d, &s->env.forward, &s->env.forward_arg);
-	if ((rc = inbound_begin(&s->env, from, simline_label(s->ch), &s->in)) != 0)
+	if ((rc = inbound_call_new(s->d, s->cfg, from, simline_label(s->ch), &s->ic)) != 0)
 		return rc;
-	return make_local(s, local);
+	return inbound_call_endpoint(s->ic, FAX_AUDIO, NULL, NULL, local);
 }
 
 static void on_request(struct control_conn *c, struct control_request *req, void *arg)

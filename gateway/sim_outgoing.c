@@ -20,8 +20,8 @@
 #include "gateway/config.h"
 #include "gateway/control.h"
 #include "gateway/daemon.h"
+#include "gateway/device_call.h"
 #include "gateway/devpolicy.h"
-#include "gateway/doubleentry.h"
 #include "gateway/line.h"
 #include "gateway/line_pump.h"
 #include "gateway/queue_runner.h"
@@ -47,7 +47,7 @@ struct session {
 	struct session *next;           /* in m->dialling */
 	const struct config *cfg;       /* held for the session's life */
 	struct simline_channel *ch;
-	struct doubleentry *de;
+	struct device_call *dc;         /* the gateway's side */
 	struct event *turn;
 	dtmf_tx_state_t *dtmf;
 	char dial[DIALRULES_MAX_DIGITS + 2], confirm[DIALRULES_MAX_DIGITS + 2];
@@ -55,9 +55,8 @@ struct session {
 	bool has_confirm, dialled_first, dialled_second;
 	unsigned ms;                    /* time since off hook */
 	unsigned beep_frames, quiet_frames, confirm_heard_ms;
-	int doc_fd, rx_fd, out_dirfd;
-	char doc_path[MEMFILE_PATH_MAX], rx_path[MEMFILE_PATH_MAX];
-	int rx_pages;
+	int doc_fd, out_dirfd;
+	char doc_path[MEMFILE_PATH_MAX];
 };
 
 /* The module: sessions still in the dialling phase. */
@@ -74,14 +73,12 @@ static void session_free(struct session *s)
 {
 	if (s->turn != NULL)
 		event_free(s->turn);
-	doubleentry_free(s->de);
+	device_call_free(s->dc);
 	if (s->dtmf != NULL)
 		(void)dtmf_tx_free(s->dtmf);
 	simline_release(s->ch);
 	if (s->doc_fd >= 0)
 		(void)memfile_wipe_close(s->doc_fd);
-	if (s->rx_fd >= 0 && memfile_wipe_close(s->rx_fd) != 0)
-		log_warn("simulation: could not wipe the received document's memory copy");
 	if (s->out_dirfd >= 0)
 		close(s->out_dirfd);
 	if (s->cfg != NULL)
@@ -183,95 +180,37 @@ static void finger(struct session *s, int16_t *buf)
 
 /* ---- the fax phase ------------------------------------------------------ */
 
-static void fax_page_rx(void *user, const struct fax_page *page)
-{
-	struct session *s = user;
-
-	(void)page;
-	s->rx_pages++;
-}
-
-static enum fax_decision fax_accept(void *user, const struct fax_phase_b *info)
-{
-	(void)user, (void)info;
-	return FAX_ACCEPT;
-}
-
-static const struct fax_events rx_events = {.decide = fax_accept, .page = fax_page_rx};
-
-static int make_endpoints(struct session *s, struct fax_endpoint **local,
-			  struct fax_endpoint **far)
+static int make_far(struct session *s, struct fax_endpoint **far)
 {
 	struct fax_options o;
-	int rc;
 
 	fax_options_init(&o);
 	o.role = FAX_SEND;
 	o.side = FAX_SIDE_CALLING;
 	o.file = s->doc_path;
 	o.local_ident = "office (simulation)";
-	if ((rc = fax_endpoint_new(&o, far)) != 0)
-		return rc;
-	if ((s->rx_fd = memfile_create("faxgw-device-rx")) < 0)
-		return s->rx_fd;
-	if ((rc = memfile_path(s->rx_fd, s->rx_path)) != 0)
-		return rc;
-	fax_options_init(&o);
-	o.role = FAX_RECEIVE;
-	o.side = FAX_SIDE_ANSWERING;
-	o.file = s->rx_path;
-	o.ecm = config_bool(s->cfg, "fax", "ecm");
-	o.events = &rx_events;
-	o.user = s;
-	return fax_endpoint_new(&o, local);
-}
-
-/* The document arrived: vault, then queue. Answers the client. */
-static void store_and_queue(struct session *s, uint32_t pages)
-{
-	struct store *st = daemon_store(s->d);
-	const char *number = doubleentry_number(s->de);
-	char doc[VAULT_ID_LEN + 1], id[QUEUE_ID_LEN + 1], text[160];
-	struct dialrules_decision dec;
-	int rc = send_job_store_document(st, s->rx_fd, number, pages, doc);
-
-	if (rc != 0) {
-		log_error("simulation: the device's fax could not be stored: %s", fgw_strerror(rc));
-		finish(s, rc, "failed: the gateway could not store the document");
-		return;
-	}
-	rc = queue_runner_enqueue(s->r, doc, number, DIAL_FROM_DEVICE, s->device,
-				  s->out_dirfd, id, &dec);
-	s->out_dirfd = -1;
-	if (rc != 0) {
-		(void)store_doc_erase(st, doc, NULL, NULL);
-		(void)str_format(text, sizeof text, "refused: %s", rc == FGW_ERR_DENIED ?
-				 dec.reason : fgw_strerror(rc));
-		finish(s, rc, text);
-		return;
-	}
-	log_info("simulation: the office machine's fax to %s is job %s (%u page(s))", number,
-		 id, pages);
-	(void)str_format(text, sizeof text, "gateway: stored document %s, %u page(s)", doc, pages);
-	say(s, text);
-	(void)str_format(text, sizeof text, "accepted: job %s to %s", id, number);
-	finish(s, 0, text);
+	return fax_endpoint_new(&o, far);
 }
 
 static void on_fax_done(void *arg, const struct call_outcome *o)
 {
 	struct session *s = arg;
+	struct device_call_result res;
+	char text[160];
 
-	if (o->local.err == 0 && s->rx_pages > 0 && !o->aborted && !o->timed_out) {
-		store_and_queue(s, (uint32_t)s->rx_pages);
+	device_call_finish(s->dc, &o->local, o->aborted || o->timed_out, s->out_dirfd, &res);
+	s->out_dirfd = -1;
+	if (res.code == 0) {
+		(void)str_format(text, sizeof text, "gateway: stored document %s, %u page(s)",
+				 res.document, res.pages);
+		say(s, text);
+		finish(s, 0, res.text);
+	} else if (res.code == FGW_ERR_FAX_FAILED) {
+		(void)str_format(text, sizeof text, "%s%s", res.text,
+				 o->aborted ? " (gateway stopping)" : "");
+		finish(s, res.code, text);
 	} else {
-		log_warn("simulation: the office machine's fax did not arrive: %s",
-			 o->local.t30_text != NULL ? o->local.t30_text : "?");
-		char text[160];
-		(void)str_format(text, sizeof text, "failed: the fax from the office machine did "
-				 "not arrive (%s)%s", o->local.t30_text != NULL ?
-				 o->local.t30_text : "?", o->aborted ? " (gateway stopping)" : "");
-		finish(s, FGW_ERR_FAX_FAILED, text);
+		finish(s, res.code, res.text);
 	}
 	s->ch = NULL;       /* the registry gives the channel back */
 	session_free(s);
@@ -286,7 +225,7 @@ static void release_channel(void *arg)
 static void start_fax(struct session *s)
 {
 	struct fax_endpoint *local = NULL, *far = NULL;
-	int rc = make_endpoints(s, &local, &far);
+	int rc = make_far(s, &far);
 	struct call_params p = {
 		.label = simline_label(s->ch),
 		.local = local, .local_line = simline_local(s->ch),
@@ -296,6 +235,9 @@ static void start_fax(struct session *s)
 		.release = release_channel, .release_arg = s->ch,
 	};
 
+	if (rc == 0)
+		rc = device_call_endpoint(s->dc, FAX_AUDIO, NULL, NULL, &local);
+	p.local = local;
 	if (rc == 0)
 		rc = call_start(daemon_calls(s->d), &p);
 	if (rc != 0) {
@@ -310,30 +252,12 @@ static void start_fax(struct session *s)
 
 /* ---- the dialling phase ------------------------------------------------- */
 
-static int refusal_code(enum doubleentry_refusal r)
-{
-	switch (r) {
-	case DE_MISMATCH: return FGW_ERR_MISMATCH;
-	case DE_TIMEOUT: return FGW_ERR_TIMEOUT;
-	case DE_TOO_LONG: return FGW_ERR_RANGE;
-	default: return FGW_ERR_DENIED;
-	}
-}
-
 static void refused(struct session *s)
 {
-	struct audit *a = store_audit(daemon_store(s->d));
 	char text[300];
-	int rc = doubleentry_audit(s->de, a, s->device);
+	int code = device_call_refused(s->dc, text, sizeof text);
 
-	if (rc == 0)
-		rc = audit_sync(a, NULL);
-	if (rc != 0)
-		log_error("simulation: the refusal could not be audited: %s", fgw_strerror(rc));
-	log_info("simulation: the office machine's call was refused: %s",
-		 doubleentry_reason(s->de));
-	(void)str_format(text, sizeof text, "refused: %s", doubleentry_reason(s->de));
-	finish(s, refusal_code(doubleentry_refusal(s->de)), text);
+	finish(s, code, text);
 	session_free(s);
 }
 
@@ -346,7 +270,7 @@ static enum doubleentry_state frame(struct session *s)
 	if (line_send_audio(simline_far(s->ch), buf, FRAME) != 0 ||
 	    line_recv_audio(simline_local(s->ch), in, FRAME) != FRAME)
 		memset(in, 0, sizeof in);
-	enum doubleentry_state st = doubleentry_process(s->de, in, out, FRAME);
+	enum doubleentry_state st = device_call_process(s->dc, in, out, FRAME);
 	if (line_send_audio(simline_local(s->ch), out, FRAME) != 0 ||
 	    line_recv_audio(simline_far(s->ch), buf, FRAME) != FRAME)
 		memset(buf, 0, sizeof buf);
@@ -360,7 +284,7 @@ static void on_turn(evutil_socket_t fd, short what, void *arg)
 	static const struct timeval now = {0, 0};
 	struct session *s = arg;
 	unsigned frames = (unsigned)config_int(s->cfg, "daemon", "frames_per_turn");
-	enum doubleentry_state st = doubleentry_state(s->de);
+	enum doubleentry_state st = DE_FIRST_ENTRY;
 
 	(void)fd, (void)what;
 	for (unsigned i = 0; i < frames && st != DE_ACCEPTED && st != DE_REFUSED; i++)
@@ -415,31 +339,8 @@ static int take_number(const char *v, char *out, size_t size)
 	return str_copy(out, size, v);
 }
 
-/* The double entry as configured, with the device's own policy over it. */
-static int device_config(struct session *s, struct doubleentry_config *dc, char *msg,
-			 size_t msgsize)
-{
-	struct devpolicy dflt, p;
-	int rc = doubleentry_config_load(s->cfg, dc, msg, msgsize);
-
-	if (rc == 0)
-		rc = devpolicy_load_defaults(s->cfg, &dflt, msg, msgsize);
-	if (rc == 0)
-		rc = devpolicy_for_device(store_catalog(daemon_store(s->d)), &dflt, s->device,
-					  &p, msg, msgsize);
-	if (rc != 0)
-		return rc;
-	dc->double_entry = p.double_entry;
-	dc->policy = p.dial;
-	log_info("simulation: device %s: double entry %s", s->device,
-		 p.double_entry ? "required" : "off");
-	return 0;
-}
-
 static int prepare(struct session *s, struct control_request *req)
 {
-	struct doubleentry_config dc;
-	char msg[200];
 	int fd = control_take_fd(req, 0), rc;
 
 	s->out_dirfd = control_take_fd(req, 1);
@@ -454,11 +355,7 @@ static int prepare(struct session *s, struct control_request *req)
 	close(fd);
 	if (rc != 0 || (rc = memfile_path(s->doc_fd, s->doc_path)) != 0)
 		return rc;
-	if ((rc = device_config(s, &dc, msg, sizeof msg)) != 0) {
-		log_error("simulation: %s", msg);
-		return rc;
-	}
-	if ((rc = doubleentry_new(&dc, &s->de)) != 0)
+	if ((rc = device_call_new(s->d, s->r, s->cfg, s->device, "simulation", &s->dc)) != 0)
 		return rc;
 	if ((s->dtmf = dtmf_tx_init(NULL)) == NULL)
 		return FGW_ERR_NOMEM;
@@ -501,7 +398,7 @@ static void on_request(struct control_conn *c, struct control_request *req, void
 		control_conn_finish(c, FGW_ERR_STATE, "the gateway is stopping");
 		return;
 	}
-	*s = (struct session){ .m = m, .d = m->d, .r = m->r, .doc_fd = -1, .rx_fd = -1, .out_dirfd = -1 };
+	*s = (struct session){ .m = m, .d = m->d, .r = m->r, .doc_fd = -1, .out_dirfd = -1 };
 	queue_runner_hold(s->r);
 	s->cfg = daemon_config_hold(s->d);
 	s->has_confirm = confirm != NULL;
