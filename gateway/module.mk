@@ -51,3 +51,5 @@ GATEWAY_SRCS += gateway/sdp.c
 GATEWAY_SRCS += gateway/sdp_build.c
 GATEWAY_SRCS += gateway/sipmsg.c
 GATEWAY_SRCS += gateway/sipmsg_build.c
+GATEWAY_SRCS += gateway/inbound_call.c
+GATEWAY_SRCS += gateway/device_call.c
