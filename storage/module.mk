@@ -16,3 +16,4 @@ STORAGE_SRCS += storage/catalog_jobs.c
 STORAGE_SRCS += storage/catalog_users.c
 STORAGE_SRCS += storage/setupcode.c
 STORAGE_SRCS += storage/catalog_devices.c
+STORAGE_SRCS += storage/lockout.c

@@ -12,6 +12,7 @@
 #include "storage/catalog_jobs.h"
 #include "storage/setupcode.h"
 #include "storage/catalog_users.h"
+#include "storage/lockout.h"
 #include "storage/store.h"
 #include "web/embedded.h"
 #include "web/unlock.h"
@@ -244,42 +245,26 @@ void page_login_form(struct web_ctx *c)
 		login_form(c, 200, NULL);
 }
 
-/* Counts a failure under (scope, key); locks for lock_ms once max is
- * reached (grow: the lock doubles with each further failure, capped).
- * Returns true when this failure locked it. */
+/* Counts a failure under (scope, key) through the lockout shared with the
+ * SIP registrar (storage/lockout.h). Returns true when this failure
+ * locked it. */
 static bool count_failure(struct web_ctx *c, const char *scope, const char *key,
 			  int64_t lock_ms, bool grow)
 {
-	struct catalog *cat = store_catalog(c->app->store);
-	struct catalog_lockout lo;
-	unsigned max = c->app->set.max_failures;
+	struct lockout_policy pol = grow ? lockout_addr_policy(c->app->set.max_failures)
+		: (struct lockout_policy){ .max_failures = c->app->set.max_failures,
+					   .lock_ms = lock_ms };
 
-	if (catalog_lockout_get(cat, scope, key, &lo) != FGW_OK)
-		return false;
-	lo.failures++;
-	if (lo.failures < max) {
-		if (catalog_lockout_set(cat, scope, key, &lo) != FGW_OK)
-			log_warn("web: cannot count a failed login");
-		return false;
-	}
-	if (grow) {
-		unsigned extra = lo.failures - max;
-		lock_ms <<= extra > 8 ? 8 : extra;
-		if (lock_ms > 300000)
-			lock_ms = 300000;
-	}
-	lo.locked_until_ms = web_now_ms() + lock_ms;
-	if (catalog_lockout_set(cat, scope, key, &lo) != FGW_OK)
-		log_warn("web: cannot store a login lock");
-	return true;
+	return lockout_fail(store_catalog(c->app->store), scope, key, &pol, web_now_ms()) == 1;
 }
 
 static bool locked(struct web_ctx *c, const char *scope, const char *key)
 {
-	struct catalog_lockout lo;
+	bool is_locked;
 
-	return catalog_lockout_get(store_catalog(c->app->store), scope, key, &lo) == FGW_OK &&
-	       lo.locked_until_ms > web_now_ms();
+	/* an unreadable counter lets the password check decide, as before */
+	return lockout_check(store_catalog(c->app->store), scope, key, web_now_ms(),
+			     &is_locked) == FGW_OK && is_locked;
 }
 
 static void login_failed(struct web_ctx *c, const char *user, const char *reason)
@@ -289,7 +274,7 @@ static void login_failed(struct web_ctx *c, const char *user, const char *reason
 	web_audit(c, AUDIT_LOGIN_FAILURE, user, reason);
 	if (count_failure(c, "login", user, lock_ms, false))
 		web_audit(c, AUDIT_LOCKOUT, user, "account locked after failed logins");
-	if (count_failure(c, "login-ip", c->req->peer, 1000, true))
+	if (count_failure(c, LOCKOUT_SCOPE_ADDR, c->req->peer, 0, true))
 		web_audit(c, AUDIT_LOCKOUT, user, "source address slowed down");
 	login_form(c, 401, "Wrong user name or password.");
 }
@@ -319,7 +304,7 @@ void page_login_post(struct web_ctx *c)
 		login_form(c, 400, "Enter a user name and a password.");
 		return;
 	}
-	if (locked(c, "login-ip", c->req->peer)) {
+	if (locked(c, LOCKOUT_SCOPE_ADDR, c->req->peer)) {
 		web_audit(c, AUDIT_LOGIN_FAILURE, user, "source address slowed down");
 		login_form(c, 429, "Too many failed logins from your address; wait a moment "
 			   "and try again.");
