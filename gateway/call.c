@@ -2,6 +2,7 @@
 #include <event2/event.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/err.h"
 #include "common/log.h"
@@ -10,15 +11,21 @@
 #include "gateway/line_pump.h"
 
 #define DEFAULT_MAX_SECONDS 600
+#define FRAME_NS 20000000LL          /* one real-time frame: 20 ms */
+#define MAX_CATCHUP 250              /* frames (5 s) one late tick may redo */
 
 struct call {
 	struct call_registry *reg;
 	struct call *prev, *next;
 	struct call_params p;
 	char label[96];
-	struct event *turn;
+	struct event *turn;           /* simulated calls only */
 	uint64_t samples;
 	uint64_t limit;               /* samples */
+	bool realtime;
+	bool hangup;                  /* call_hang_up asked; done at the next frame */
+	struct fax_endpoint *pending; /* call_switch_transport's new endpoint */
+	uint64_t late_frames;
 };
 
 struct call_registry {
@@ -26,7 +33,14 @@ struct call_registry {
 	unsigned frames;
 	struct call *calls;
 	size_t count;
+	size_t realtime;              /* real-time calls: the tick runs while > 0 */
+	struct event *tick;
+	int64_t epoch_ns;             /* monotonic time of frame 0 */
+	uint64_t frames_done;         /* since epoch */
+	struct call_clock_stats clock;
 };
+
+static void on_tick(evutil_socket_t fd, short what, void *arg);
 
 int call_registry_new(struct event_base *base, unsigned frames_per_turn,
 		      struct call_registry **out)
@@ -38,6 +52,10 @@ int call_registry_new(struct event_base *base, unsigned frames_per_turn,
 		return FGW_ERR_INVALID;
 	if ((r = calloc(1, sizeof *r)) == NULL)
 		return FGW_ERR_NOMEM;
+	if ((r->tick = evtimer_new(base, on_tick, r)) == NULL) {
+		free(r);
+		return FGW_ERR_NOMEM;
+	}
 	r->base = base;
 	r->frames = frames_per_turn;
 	*out = r;
@@ -61,11 +79,16 @@ static void unlink_call(struct call *c)
 	if (c->next != NULL)
 		c->next->prev = c->prev;
 	r->count--;
+	if (c->realtime && --r->realtime == 0)
+		(void)event_del(r->tick);
 }
 
 static void get_result(const struct fax_endpoint *ep, struct fax_result *out)
 {
-	if (fax_endpoint_result(ep, out) != 0) {
+	if (ep == NULL) {
+		memset(out, 0, sizeof *out);
+		out->t30_text = "real line";
+	} else if (fax_endpoint_result(ep, out) != 0) {
 		memset(out, 0, sizeof *out);
 		out->err = FGW_ERR_FAX_FAILED;
 		out->t30_text = "call cut before its end";
@@ -77,7 +100,7 @@ static void get_result(const struct fax_endpoint *ep, struct fax_result *out)
 static void finish(struct call *c, bool timed_out, bool aborted)
 {
 	struct call_outcome o = {.samples = c->samples, .timed_out = timed_out,
-				 .aborted = aborted};
+				 .aborted = aborted, .late_frames = c->late_frames};
 
 	unlink_call(c);
 	get_result(c->p.local, &o.local);
@@ -87,9 +110,11 @@ static void finish(struct call *c, bool timed_out, bool aborted)
 		 aborted ? "aborted at shutdown" : timed_out ? "time limit reached" :
 		 o.local.t30_text != NULL ? o.local.t30_text : "done");
 	c->p.done(c->p.done_arg, &o);
-	event_free(c->turn);
+	if (c->turn != NULL)
+		event_free(c->turn);
 	fax_endpoint_free(c->p.local);
 	fax_endpoint_free(c->p.far);
+	fax_endpoint_free(c->pending);
 	if (c->p.release != NULL)
 		c->p.release(c->p.release_arg);
 	free(c);
@@ -97,14 +122,16 @@ static void finish(struct call *c, bool timed_out, bool aborted)
 
 static bool both_done(const struct call *c)
 {
-	return fax_endpoint_done(c->p.local) && fax_endpoint_done(c->p.far);
+	return fax_endpoint_done(c->p.local) &&
+	       (c->p.far == NULL || fax_endpoint_done(c->p.far));
 }
 
 /* Hangs up both ends; fax_endpoint_abort always reports an end. */
 static void hang_up(struct call *c)
 {
 	fax_endpoint_abort(c->p.local);
-	fax_endpoint_abort(c->p.far);
+	if (c->p.far != NULL)
+		fax_endpoint_abort(c->p.far);
 }
 
 static void on_turn(evutil_socket_t fd, short what, void *arg)
@@ -113,6 +140,8 @@ static void on_turn(evutil_socket_t fd, short what, void *arg)
 	static const struct timeval now = {0, 0};
 
 	(void)fd, (void)what;
+	if (c->hangup)
+		hang_up(c);
 	for (unsigned i = 0; i < c->reg->frames && !both_done(c); i++) {
 		int rc = line_pump_step(c->p.local, c->p.local_line, c->p.far, c->p.far_line);
 		c->samples += LINE_PUMP_STEP;
@@ -135,16 +164,178 @@ static int check_params(const struct call_params *p)
 {
 	if (p->local == NULL || p->local_line == NULL || p->done == NULL)
 		return FGW_ERR_INVALID;
-	if (p->far == NULL || p->far_line == NULL)
-		return FGW_ERR_UNSUPPORTED;
-	if (fax_endpoint_transport(p->local) != fax_endpoint_transport(p->far))
+	if (p->far == NULL)
+		return p->far_line == NULL ? 0 : FGW_ERR_INVALID;
+	if (p->far_line == NULL ||
+	    fax_endpoint_transport(p->local) != fax_endpoint_transport(p->far))
 		return FGW_ERR_INVALID;
+	return 0;
+}
+
+/* ---- the real-time clock ---- */
+
+static int64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
+		fatal("clock_gettime(CLOCK_MONOTONIC) failed");
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* Arms the tick for the start of frame frames_done + 1; a deadline already
+ * past fires at once. Absolute deadlines keep the clock from drifting. */
+static void arm_tick(struct call_registry *r)
+{
+	int64_t due = r->epoch_ns + (int64_t)(r->frames_done + 1) * FRAME_NS;
+	int64_t wait = due - mono_ns();
+	struct timeval tv = {0, 0};
+
+	if (wait > 0) {
+		tv.tv_sec = (time_t)(wait / 1000000000LL);
+		tv.tv_usec = (suseconds_t)((wait % 1000000000LL + 999) / 1000);
+	}
+	if (evtimer_add(r->tick, &tv) != 0)
+		log_error("calls: cannot arm the 20 ms clock");
+}
+
+/* Hands every T.38 datagram waiting on the line to the endpoint; one the
+ * endpoint cannot decode costs that packet only. */
+static int rt_t38_in(struct call *c)
+{
+	uint8_t buf[LINE_T38_MAX_IFP];
+	size_t len;
+	uint16_t seq;
+	int rc;
+
+	while ((rc = line_recv_t38(c->p.local_line, buf, sizeof buf, &len, &seq)) != 0) {
+		if (rc < 0)
+			return rc;
+		if (fax_endpoint_rx_t38(c->p.local, buf, len, seq) != 0)
+			log_debug("call %s: T.38 packet %u not understood", c->label, seq);
+	}
+	return 0;
+}
+
+/* One 20 ms frame of a real-time call: what the line delivered goes in,
+ * 160 samples (or 20 ms of T.38 time) go out. */
+static int rt_frame_io(struct call *c)
+{
+	int16_t buf[LINE_PUMP_STEP];
+	size_t n;
+	int rc;
+
+	if (fax_endpoint_transport(c->p.local) == FAX_T38) {
+		if ((rc = fax_endpoint_advance(c->p.local, LINE_PUMP_STEP)) != 0)
+			return rc;
+		return rt_t38_in(c);
+	}
+	n = fax_endpoint_tx_audio(c->p.local, buf, LINE_PUMP_STEP);
+	if ((rc = line_send_audio(c->p.local_line, buf, n)) != 0)
+		return rc;
+	n = line_recv_audio(c->p.local_line, buf, LINE_PUMP_STEP);
+	return n > 0 ? fax_endpoint_rx_audio(c->p.local, buf, n) : 0;
+}
+
+/* Runs one frame of c; finishes it when over. */
+static void rt_frame(struct call *c, bool late)
+{
+	int rc;
+
+	if (c->pending != NULL) {
+		fax_endpoint_free(c->p.local);
+		c->p.local = c->pending;
+		c->pending = NULL;
+	}
+	if (c->hangup)
+		fax_endpoint_abort(c->p.local);
+	if (!fax_endpoint_done(c->p.local)) {
+		if ((rc = rt_frame_io(c)) != 0) {
+			log_warn("call %s: line error: %s", c->label, fgw_strerror(rc));
+			fax_endpoint_abort(c->p.local);
+		}
+		c->samples += LINE_PUMP_STEP;
+		c->late_frames += late;
+	}
+	if (c->samples >= c->limit && !fax_endpoint_done(c->p.local)) {
+		fax_endpoint_abort(c->p.local);
+		finish(c, true, false);
+	} else if (fax_endpoint_done(c->p.local)) {
+		finish(c, false, false);
+	}
+}
+
+/* One frame for every real-time call. A done callback may start calls (at
+ * the head: they wait for the next frame) or end c itself. */
+static void rt_frame_all(struct call_registry *r, bool late)
+{
+	struct call *c = r->calls, *next;
+
+	for (; c != NULL; c = next) {
+		next = c->next;
+		if (c->realtime)
+			rt_frame(c, late);
+	}
+	r->clock.frames++;
+	r->clock.late_frames += late;
+}
+
+static void on_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct call_registry *r = arg;
+	int64_t elapsed = mono_ns() - r->epoch_ns;
+	uint64_t due = elapsed > 0 ? (uint64_t)(elapsed / FRAME_NS) : 0;
+
+	(void)fd, (void)what;
+	r->clock.ticks++;
+	if (due > r->frames_done + MAX_CATCHUP) {
+		log_warn("calls: the clock is %llu frames behind; skipping ahead",
+			 (unsigned long long)(due - r->frames_done));
+		r->clock.late_frames += due - r->frames_done - MAX_CATCHUP;
+		r->frames_done = due - MAX_CATCHUP;
+	}
+	while (r->frames_done < due && r->realtime > 0) {
+		r->frames_done++;
+		rt_frame_all(r, r->frames_done < due);
+	}
+	if (r->realtime > 0)
+		arm_tick(r);
+}
+
+static int start_clock(struct call_registry *r)
+{
+	static const struct timeval first = {0, FRAME_NS / 1000};
+
+	if (r->realtime > 0)
+		return 0;
+	r->epoch_ns = mono_ns();
+	r->frames_done = 0;
+	return event_add(r->tick, &first) == 0 ? 0 : FGW_ERR_NOMEM;
+}
+
+static int schedule(struct call_registry *r, struct call *c)
+{
+	static const struct timeval now = {0, 0};
+
+	if (c->realtime)
+		return start_clock(r);
+	c->turn = event_new(r->base, -1, 0, on_turn, c);
+	if (c->turn == NULL || event_add(c->turn, &now) != 0) {
+		if (c->turn != NULL)
+			event_free(c->turn);
+		return FGW_ERR_NOMEM;
+	}
 	return 0;
 }
 
 int call_start(struct call_registry *r, const struct call_params *p)
 {
-	static const struct timeval now = {0, 0};
+	return call_start_get(r, p, NULL);
+}
+
+int call_start_get(struct call_registry *r, const struct call_params *p,
+		   struct call **out)
+{
 	struct call *c;
 	int rc;
 
@@ -154,24 +345,46 @@ int call_start(struct call_registry *r, const struct call_params *p)
 		return FGW_ERR_NOMEM;
 	c->reg = r;
 	c->p = *p;
+	c->realtime = p->far == NULL;
 	(void)str_copy(c->label, sizeof c->label, p->label != NULL ? p->label : "call");
 	c->p.label = c->label;
 	c->limit = (uint64_t)(p->max_seconds != 0 ? p->max_seconds : DEFAULT_MAX_SECONDS) *
 		   FAX_SAMPLE_RATE;
-	c->turn = event_new(r->base, -1, 0, on_turn, c);
-	if (c->turn == NULL || event_add(c->turn, &now) != 0) {
-		if (c->turn != NULL)
-			event_free(c->turn);
+	if (schedule(r, c) != 0) {
 		free(c);
 		return FGW_ERR_NOMEM;
 	}
+	r->realtime += c->realtime;
+	if (out != NULL)
+		*out = c;
 	c->next = r->calls;
 	if (r->calls != NULL)
 		r->calls->prev = c;
 	r->calls = c;
 	r->count++;
-	log_info("call %s started", c->label);
+	log_info("call %s started%s", c->label, c->realtime ? " (real time)" : "");
 	return 0;
+}
+
+int call_switch_transport(struct call *c, struct fax_endpoint *ep)
+{
+	if (ep == NULL || !c->realtime)
+		return FGW_ERR_INVALID;
+	fax_endpoint_free(c->pending);
+	c->pending = ep;
+	log_info("call %s: fax endpoint switches to %s", c->label,
+		 fax_endpoint_transport(ep) == FAX_T38 ? "T.38" : "audio");
+	return 0;
+}
+
+void call_hang_up(struct call *c)
+{
+	c->hangup = true;
+}
+
+void call_registry_clock_stats(const struct call_registry *r, struct call_clock_stats *out)
+{
+	*out = r->clock;
 }
 
 void call_registry_abort_all(struct call_registry *r)
@@ -199,5 +412,6 @@ void call_registry_free(struct call_registry *r)
 	if (r == NULL)
 		return;
 	call_registry_abort_all(r);
+	event_free(r->tick);
 	free(r);
 }
