@@ -103,13 +103,15 @@ int sip_digest_server_challenge(struct sip_digest_server *srv, enum sip_digest_a
 
 /* Checks credentials cred for method at now_ms against ha1_hex, the stored
  * HA1 of cred->username under this realm for cred->alg. Checks, in order:
- * realm, qop=auth with nc and cnonce, our nonce (MAC) for this algorithm,
- * the response (constant time), then the nonce's age and the nc (must
- * grow; recorded only on success). Returns:
+ * realm, qop=auth with nc and cnonce, the response (constant time), our
+ * nonce (MAC, bound to the algorithm), then the nonce's age and the nc
+ * (must grow; recorded only on success). Returns:
  *   0                    authenticated;
  *   FGW_ERR_PARSE        credentials incomplete or for another realm/qop;
- *   FGW_ERR_AUTH         a nonce we did not issue (or altered);
  *   FGW_ERR_BAD_PASSWORD the response is wrong;
+ *   FGW_ERR_AUTH         right response, but a nonce we did not issue (or
+ *                        altered, or from before a restart): challenge
+ *                        again, stale=true;
  *   FGW_ERR_TIMEOUT      right response, stale nonce: challenge stale=true;
  *   FGW_ERR_REORDERED    right response, nc not above the last one (replay). */
 int sip_digest_server_verify(struct sip_digest_server *srv,
