@@ -54,3 +54,4 @@ GATEWAY_SRCS += gateway/sipmsg_build.c
 GATEWAY_SRCS += gateway/inbound_call.c
 GATEWAY_SRCS += gateway/device_call.c
 GATEWAY_SRCS += gateway/jitter.c
+GATEWAY_SRCS += gateway/sip_digest.c
