@@ -108,8 +108,50 @@ static const char schema_v1[] =
 	") STRICT;"
 	"INSERT INTO audit_head (id, seq, mac) VALUES (1, 0, zeroblob(32));";
 
+/* v2: the audit log's index (storage/audit_index.h). One row per line of
+ * the log, keyed by its line number; the file stays the source of truth.
+ * Text columns are bounded by the longest line a record may have. */
+static const char schema_v2[] =
+	"CREATE TABLE audit_index ("
+	" line INTEGER PRIMARY KEY NOT NULL CHECK (line >= 1),"
+	" seq INTEGER NOT NULL CHECK (seq >= 0),"
+	" time_ms INTEGER NOT NULL,"
+	" type TEXT NOT NULL CHECK (length(type) <= 4096),"
+	" direction TEXT NOT NULL CHECK (length(direction) <= 4096),"
+	" number TEXT NOT NULL CHECK (length(number) <= 4096),"
+	" result TEXT NOT NULL CHECK (length(result) <= 4096),"
+	" mailbox TEXT NOT NULL CHECK (length(mailbox) <= 4096),"
+	" user TEXT NOT NULL CHECK (length(user) <= 4096),"
+	" source TEXT NOT NULL CHECK (length(source) <= 4096),"
+	" byte_offset INTEGER NOT NULL CHECK (byte_offset >= 0),"
+	" byte_length INTEGER NOT NULL CHECK (byte_length >= 0)"
+	") STRICT;"
+	/* Each index is (column, line): equality on the column, pages by line. */
+	"CREATE INDEX audit_index_by_type ON audit_index (type);"
+	"CREATE INDEX audit_index_by_direction ON audit_index (direction);"
+	"CREATE INDEX audit_index_by_result ON audit_index (result);"
+	"CREATE INDEX audit_index_by_mailbox ON audit_index (mailbox);"
+	"CREATE INDEX audit_index_by_number ON audit_index (number);"
+	"CREATE INDEX audit_index_by_time ON audit_index (time_ms);"
+	/* Exactly one row: how far the index reaches and what it saw there. */
+	"CREATE TABLE audit_index_state ("
+	" id INTEGER PRIMARY KEY CHECK (id = 1),"
+	" bytes INTEGER NOT NULL CHECK (bytes >= 0),"
+	" lines INTEGER NOT NULL CHECK (lines >= 0),"
+	" dev INTEGER NOT NULL,"
+	" ino INTEGER NOT NULL,"
+	" first_length INTEGER NOT NULL CHECK (first_length >= 0),"
+	" first_hash BLOB NOT NULL CHECK (length(first_hash) IN (0, 32)),"
+	" last_offset INTEGER NOT NULL CHECK (last_offset >= 0),"
+	" last_length INTEGER NOT NULL CHECK (last_length >= 0),"
+	" last_hash BLOB NOT NULL CHECK (length(last_hash) IN (0, 32)),"
+	" stale INTEGER NOT NULL CHECK (stale IN (0, 1))"
+	") STRICT;"
+	"INSERT INTO audit_index_state VALUES (1, 0, 0, 0, 0, 0, x'', 0, 0, x'', 0);";
+
 static const struct catalog_migration migrations[] = {
 	{ 1, schema_v1 },
+	{ 2, schema_v2 },
 };
 
 _Static_assert(sizeof migrations / sizeof migrations[0] == CATALOG_SCHEMA_VERSION,

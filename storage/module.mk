@@ -17,3 +17,4 @@ STORAGE_SRCS += storage/catalog_users.c
 STORAGE_SRCS += storage/setupcode.c
 STORAGE_SRCS += storage/catalog_devices.c
 STORAGE_SRCS += storage/lockout.c
+STORAGE_SRCS += storage/audit_index.c
