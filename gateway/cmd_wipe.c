@@ -8,6 +8,7 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "gateway/commands.h"
+#include "gateway/reset.h"
 #include "storage/keys.h"
 #include "storage/store.h"
 
@@ -27,8 +28,9 @@ static void usage(FILE *out)
 		"--all is a factory reset: the master key is destroyed first, then every\n"
 		"document, mailbox, user, log and key file is overwritten and removed.\n"
 		"The certificate and the device's public key are written to --cert-out\n"
-		"(default: the current folder), which must lie outside DIR; the signing\n"
-		"key is destroyed last. Asks you to type WIPE unless --yes is given.\n"
+		"(a folder outside DIR), by default DIR/" STORE_ERASURE_DIR ", which the wipe\n"
+		"keeps and the web's Factory reset page lists; the signing key is\n"
+		"destroyed last. Asks you to type WIPE unless --yes is given.\n"
 		"Afterwards only faxgw init makes a new device.\n\n"
 		"  --data DIR       data directory (default " STORE_DEFAULT_DIR ")\n"
 		"  --cert-out DIR   where the erasure certificate goes\n"
@@ -87,13 +89,19 @@ static int wipe_all(const struct wipe_args *a)
 {
 	struct store_erase_report rep = {0};
 	struct wipe_tally t = {0};
+	char cert_dir[4200];
 	int rc;
 
 	if (!a->yes && !confirmed(a->dir)) {
 		fprintf(stderr, "faxgw wipe: not confirmed; nothing was erased\n");
 		return 1;
 	}
-	rc = store_wipe_all(a->dir, a->cert_out != NULL ? a->cert_out : ".", &rep, &t);
+	if (a->cert_out == NULL &&
+	    reset_erasure_dir(a->dir, cert_dir, sizeof cert_dir) != FGW_OK) {
+		fprintf(stderr, "faxgw wipe: nothing was erased; give --cert-out DIR\n");
+		return 1;
+	}
+	rc = store_wipe_all(a->dir, a->cert_out != NULL ? a->cert_out : cert_dir, &rep, &t);
 	if (rc != FGW_OK) {
 		fprintf(stderr, "faxgw wipe: the wipe of %s did not complete: %s\n", a->dir,
 			fgw_strerror(rc));

@@ -1,4 +1,5 @@
 /* faxgwd: the faxgw daemon. */
+#include <event2/event.h>
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -6,8 +7,10 @@
 
 #include "common/err.h"
 #include "common/log.h"
+#include "common/str.h"
 #include "gateway/config.h"
 #include "gateway/daemon.h"
+#include "gateway/reset.h"
 #include "web/web.h"
 
 #define DEFAULT_CONFIG "/etc/faxgw/faxgw.ini"
@@ -56,19 +59,59 @@ static daemon_module_fn *const web_modules[] = {
 	web_daemon_init,
 };
 
-static int serve(const char *config_path, bool foreground)
+/* A reset confirmed before faxgwd stopped some other way (a crash, a
+ * restart) is run at the next start, once privileges are dropped. */
+static void stop_for_reset(evutil_socket_t fd, short what, void *arg)
 {
+	(void)fd, (void)what;
+	daemon_stop(arg, "factory reset");
+}
+
+/* One run of the daemon; *reset tells whether a factory reset waits. */
+static int serve_once(const char *config_path, bool foreground, bool *reset,
+		      char *data_dir, size_t size)
+{
+	static const struct timeval now = {0, 0};
 	struct daemon *d = NULL;
 	int rc;
 
-	log_init("faxgwd", foreground, LOG_LEVEL_INFO);
 	if ((rc = daemon_new(config_path, foreground, web_modules,
 			     sizeof web_modules / sizeof web_modules[0], &d)) != 0) {
 		log_error("not started: %s", fgw_strerror(rc));
-		return 1;
+		return rc;
 	}
-	rc = daemon_run(d);
+	rc = str_copy(data_dir, size, config_str(daemon_config(d), "general", "data_dir"));
+	if (rc == 0 && reset_pending(data_dir) &&
+	    event_base_once(daemon_base(d), -1, EV_TIMEOUT, stop_for_reset, d, &now) != 0)
+		rc = FGW_ERR_NOMEM;
+	if (rc == 0)
+		rc = daemon_run(d);
 	daemon_free(d);
+	*reset = rc == 0 && reset_pending(data_dir);
+	return rc;
+}
+
+/* Runs the daemon; after a factory reset asked for on the web page (the
+ * loop stopped, everything closed), wipes, makes the new empty device and
+ * starts again on it in the first-run state. */
+static int serve(const char *config_path, bool foreground)
+{
+	struct store_erase_report rep;
+	char data_dir[4096];
+	bool reset = false;
+	int rc;
+
+	log_init("faxgwd", foreground, LOG_LEVEL_INFO);
+	do {
+		if ((rc = serve_once(config_path, foreground, &reset, data_dir,
+				     sizeof data_dir)) != 0 || !reset)
+			break;
+		log_info("factory reset of %s: wiping", data_dir);
+		if ((rc = reset_run(data_dir, &rep, NULL)) != 0)
+			break;
+		log_info("factory reset done; certificate %s; starting on the new device",
+			 rep.cert_path);
+	} while (reset);
 	log_info("stopped");
 	return rc == 0 ? 0 : 1;
 }

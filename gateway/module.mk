@@ -55,3 +55,6 @@ GATEWAY_SRCS += gateway/inbound_call.c
 GATEWAY_SRCS += gateway/device_call.c
 GATEWAY_SRCS += gateway/jitter.c
 GATEWAY_SRCS += gateway/sip_digest.c
+GATEWAY_SRCS += gateway/admin.c
+GATEWAY_SRCS += gateway/admin_mailbox.c
+GATEWAY_SRCS += gateway/admin_device.c

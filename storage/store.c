@@ -302,8 +302,10 @@ static int dir_is_empty(const char *dir)
 
 	if (d == NULL)
 		return FGW_ERR_IO;
+	/* certificates of an earlier reset stay with the new device */
 	while (rc == FGW_OK && (e = readdir(d)) != NULL)
-		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0 &&
+		    strcmp(e->d_name, STORE_ERASURE_DIR) != 0)
 			rc = FGW_ERR_EXISTS;
 	closedir(d);
 	return rc;
@@ -729,7 +731,8 @@ int store_expire(struct store *s, int64_t now_ms, struct store_erase_report *rep
 /* ---- factory reset ------------------------------------------------------ */
 
 /* cert_dir must exist, be writable, and not lie inside dir (it would be
- * wiped with the rest). */
+ * wiped with the rest), except DIR/STORE_ERASURE_DIR, which the wipe
+ * keeps. */
 static int check_cert_dir(const char *dir, const char *cert_dir)
 {
 	char *d = realpath(dir, NULL), *c = realpath(cert_dir, NULL);
@@ -739,9 +742,11 @@ static int check_cert_dir(const char *dir, const char *cert_dir)
 	if (d == NULL || c == NULL) {
 		log_errno("cannot resolve %s", d == NULL ? dir : cert_dir);
 		rc = FGW_ERR_INVALID;
-	} else if (strncmp(c, d, n) == 0 && (c[n] == '\0' || c[n] == '/')) {
+	} else if (strncmp(c, d, n) == 0 && (c[n] == '\0' || c[n] == '/') &&
+		   strcmp(c + n, "/" STORE_ERASURE_DIR) != 0) {
 		log_error("the certificate folder %s lies inside the data directory %s and would "
-			  "be wiped; give --cert-out a folder outside it", cert_dir, dir);
+			  "be wiped; give --cert-out a folder outside it or %s/" STORE_ERASURE_DIR,
+			  cert_dir, dir, dir);
 		rc = FGW_ERR_INVALID;
 	} else if (access(c, W_OK) != 0) {
 		log_errno("cannot write to the certificate folder %s", cert_dir);
@@ -802,7 +807,8 @@ static int export_public_key(const struct keys *k, const char *json_path)
 /* Everything but the signing key: master key first. */
 static int destroy_data(const char *dir, struct wipe_tally *t, struct cert_info *info)
 {
-	static const char *const keep[] = {KEYS_SIGNING_FILE, KEYS_PUBLIC_FILE, NULL};
+	static const char *const keep[] = {KEYS_SIGNING_FILE, KEYS_PUBLIC_FILE,
+					   STORE_ERASURE_DIR, NULL};
 	char path[PATH_CAP];
 	uint64_t bytes = 0;
 	int rc = join(path, dir, KEYS_MASTER_FILE);

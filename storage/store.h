@@ -8,6 +8,8 @@
  *   audit.log                                         the audit log
  *   vault/                                            document blobs
  *   certs/                                            erasure certificates
+ *   erasure/                                          factory reset certificates:
+ *                                                     the one folder a reset keeps
  *
  * A document is written to a temporary blob, made durable and renamed, and
  * only then recorded in the catalog with its wrapped key. store_open
@@ -30,6 +32,7 @@
 #define STORE_AUDIT_FILE "audit.log"
 #define STORE_VAULT_DIR "vault"
 #define STORE_CERT_DIR "certs"
+#define STORE_ERASURE_DIR "erasure" /* survives store_wipe_all and store_init */
 
 struct store;
 struct store_doc;
@@ -145,11 +148,13 @@ int store_expire(struct store *s, int64_t now_ms, struct store_erase_report *rep
 /* Factory reset of the device in dir (not open elsewhere): destroys the
  * master key first (cryptographic erase of every document), then
  * overwrites and removes every other file below dir (blobs, catalog and
- * its WAL, audit log, certificates), writes a signed certificate and the
- * public key to cert_dir (which must lie outside dir), and destroys the
- * signing key last. dir itself stays, empty, for faxgw init. report may be
- * NULL. Returns 0 or an FGW_ERR_* code (FGW_ERR_INVALID: cert_dir inside
- * dir or not writable; nothing was destroyed then). */
+ * its WAL, audit log, certificates) except the folder DIR/STORE_ERASURE_DIR
+ * (earlier reset certificates), writes a signed certificate and the
+ * public key to cert_dir (outside dir, or exactly DIR/STORE_ERASURE_DIR),
+ * and destroys the signing key last. dir itself stays, for store_init.
+ * report may be NULL. Returns 0 or an FGW_ERR_* code (FGW_ERR_INVALID:
+ * cert_dir elsewhere inside dir or not writable; nothing was destroyed
+ * then). */
 int store_wipe_all(const char *dir, const char *cert_dir, struct store_erase_report *report,
 		   struct wipe_tally *tally);
 

@@ -1,16 +1,5 @@
 /* Admin pages without a file of their own: the effective configuration
- * (read-only, no secrets) and the factory reset, which the web refuses.
- *
- * Why the web does not wipe: store_wipe_all needs the data directory
- * closed (it destroys the master key, the catalog and the audit log the
- * running daemon holds open, and the erasure certificate must go outside
- * the data directory, to a place the unprivileged service user cannot be
- * trusted to choose). Wiping from inside the daemon would mean stopping
- * the loop from a request, finishing the wipe after it, and answering a
- * browser whose server is gone; a half-done reset of a security appliance
- * is worse than a reset that needs console access. So /admin/wipe explains
- * the procedure (stop faxgwd, run faxgw wipe --all as root, verify the
- * certificate). */
+ * (read-only, no secrets). The factory reset is web/admin_wipe.c. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,25 +9,6 @@
 #include "gateway/config.h"
 #include "gateway/daemon.h"
 #include "web/web_int.h"
-
-void page_admin_wipe(struct web_ctx *c)
-{
-	struct html *h = c->resp->body;
-
-	c->current = "/admin/wipe";
-	web_page_begin(c, "Factory reset");
-	html_raw(h, "<section class=\"card\"><p>A factory reset destroys the master key (every "
-		 "stored fax becomes unreadable at once), overwrites and removes the catalog, the "
-		 "vault, the audit log and the certificates, and writes a signed erasure "
-		 "certificate. It cannot run from this page: the daemon serving this page holds "
-		 "all of that open, and would have nothing left to answer with.</p>"
-		 "<p>On the appliance's console, as root:</p><pre>systemctl stop faxgwd\n"
-		 "faxgw wipe --all --cert-out /root/erasure\n"
-		 "faxgw cert verify /root/erasure/*.json --pubkey /root/erasure/*.pem</pre>"
-		 "<p>Keep the certificate with the disposal records. Afterwards, faxgw init "
-		 "makes a new, empty device.</p></section>");
-	web_page_end(c);
-}
 
 /* A key whose value must never be shown, should one be declared later. */
 static bool secret_line(const char *line, size_t len)

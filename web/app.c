@@ -55,6 +55,16 @@ static const struct route routes[] = {
 	{"POST", "/admin/users/delete", ROLE_ADMIN, page_admin_user_delete},
 	{"GET", "/admin/config", ROLE_ADMIN, page_admin_config},
 	{"GET", "/admin/wipe", ROLE_ADMIN, page_admin_wipe},
+	{"GET", "/admin/mailboxes", ROLE_ADMIN, page_admin_mailboxes},
+	{"POST", "/admin/mailboxes/create", ROLE_ADMIN, page_admin_mailbox_create},
+	{"POST", "/admin/mailboxes/update", ROLE_ADMIN, page_admin_mailbox_update},
+	{"POST", "/admin/mailboxes/pin", ROLE_ADMIN, page_admin_mailbox_pin},
+	{"POST", "/admin/mailboxes/unlock", ROLE_ADMIN, page_admin_mailbox_unlock},
+	{"POST", "/admin/mailboxes/delete", ROLE_ADMIN, page_admin_mailbox_delete},
+	{"GET", "/admin/devices", ROLE_ADMIN, page_admin_devices},
+	{"POST", "/admin/devices/save", ROLE_ADMIN, page_admin_device_save},
+	{"POST", "/admin/devices/delete", ROLE_ADMIN, page_admin_device_delete},
+	{"GET", "/admin/dialrules", ROLE_ADMIN, page_admin_dialrules},
 };
 
 int web_role_bit(const char *role)

@@ -32,3 +32,6 @@ WEB_SRCS += web/send.c
 WEB_SRCS += web/jobs.c
 WEB_SRCS += web/admin.c
 WEB_SRCS += web/admin_users.c
+WEB_SRCS += web/admin_mailboxes.c
+WEB_SRCS += web/admin_devices.c
+WEB_SRCS += web/admin_dialrules.c

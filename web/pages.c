@@ -27,6 +27,9 @@ static const struct { const char *path, *label; int roles; } nav[] = {
 	{"/logs", "Logs", ROLE_ADMIN | ROLE_AUDITOR},
 	{"/mailboxes", "Mailboxes", ROLE_ADMIN | ROLE_OWNER},
 	{"/admin/users", "Users", ROLE_ADMIN},
+	{"/admin/mailboxes", "Mailbox admin", ROLE_ADMIN},
+	{"/admin/devices", "Devices", ROLE_ADMIN},
+	{"/admin/dialrules", "Dial rules", ROLE_ADMIN},
 	{"/admin/config", "Configuration", ROLE_ADMIN},
 	{"/admin/wipe", "Factory reset", ROLE_ADMIN},
 };

@@ -107,6 +107,25 @@ void page_admin_user_delete(struct web_ctx *c);
 void page_admin_config(struct web_ctx *c);
 void page_admin_wipe(struct web_ctx *c);
 
+/* Admin: mailboxes, devices, dial rules (admin_mailboxes.c,
+ * admin_devices.c, admin_dialrules.c; the work is gateway/admin.h's). */
+void page_admin_mailboxes(struct web_ctx *c);
+void page_admin_mailbox_create(struct web_ctx *c);
+void page_admin_mailbox_update(struct web_ctx *c);
+void page_admin_mailbox_pin(struct web_ctx *c);
+void page_admin_mailbox_unlock(struct web_ctx *c);
+void page_admin_mailbox_delete(struct web_ctx *c);
+void page_admin_devices(struct web_ctx *c);
+void page_admin_device_save(struct web_ctx *c);
+void page_admin_device_delete(struct web_ctx *c);
+void page_admin_dialrules(struct web_ctx *c);
+struct devpolicy;
+struct dialrules_prefixes;
+/* The configured outbound defaults ([outbound], [dialing]) of the daemon's
+ * configuration, or of the built-in one without a daemon. Returns 0 or
+ * FGW_ERR_CONFIG / FGW_ERR_NOMEM (msg says why). */
+int web_devpolicy_defaults(struct web_ctx *c, struct devpolicy *out, char *msg, size_t size);
+
 /* Session start after a login (sets the cookie). Returns 0 or an error. */
 int web_session_start(struct web_ctx *c, const char *user);
 

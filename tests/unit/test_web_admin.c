@@ -1,7 +1,7 @@
 /* web/admin*.c: only admins reach the admin pages; CSRF on every change;
  * user create/reset/delete with the password policy, no verifiers shown,
  * names escaped, audit records with the admin and the source address;
- * the configuration view; the factory reset refused with instructions. */
+ * the configuration view (the factory reset: test_web_wipe.c). */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <string.h>
@@ -164,7 +164,8 @@ Test(web_admin, delete_asks_and_keeps_the_last_admin)
 	cr_assert_eq(whm_audit_count(&w, "config_change", "127.0.0.1"), 1);
 }
 
-Test(web_admin, config_view_lists_keys_and_wipe_is_refused_with_steps)
+/* The factory reset page has its own suite: test_web_wipe.c. */
+Test(web_admin, config_view_lists_keys)
 {
 	struct whm_session s;
 	struct web_response r;
@@ -172,11 +173,5 @@ Test(web_admin, config_view_lists_keys_and_wipe_is_refused_with_steps)
 	whm_login(&w, "ann", &s);
 	cr_assert_eq(whm_req(&w, "GET", "/admin/config", &s, NULL, NULL, &r), 200);
 	cr_assert_not_null(strstr(whm_body(&r), "[security] scrypt_log2_n = "));
-	web_response_clear(&r);
-	cr_assert_eq(whm_req(&w, "GET", "/admin/wipe", &s, NULL, NULL, &r), 200);
-	cr_assert_not_null(strstr(whm_body(&r), "faxgw wipe --all"));
-	cr_assert_null(strstr(whm_body(&r), "<form method=\"post\" action=\"/admin/wipe"));
-	web_response_clear(&r);
-	cr_assert_eq(whm_req(&w, "POST", "/admin/wipe", &s, NULL, NULL, &r), 405);
 	web_response_clear(&r);
 }
