@@ -1,0 +1,31 @@
+/* UDP sockets of the media path (RTP and UDPTL sessions): binding to an
+ * even port of a range, numeric peer addresses, and source checks. */
+#ifndef FAXGW_GATEWAY_MEDIA_SOCK_H
+#define FAXGW_GATEWAY_MEDIA_SOCK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "gateway/rtp_session.h"   /* struct media_bind */
+
+/* A socket address with its length. */
+struct media_addr {
+	struct sockaddr_storage ss;
+	socklen_t len;
+};
+
+/* Parses a numeric IPv4/IPv6 address and a port into *out. Returns 0 or
+ * FGW_ERR_INVALID (not numeric, port 0). */
+int media_addr_parse(const char *addr, uint16_t port, struct media_addr *out);
+
+/* True when a and b are the same address and port. */
+bool media_addr_equal(const struct media_addr *a, const struct media_addr *b);
+
+/* Opens a non-blocking UDP socket bound to an even port of b, trying the
+ * even ports from a random one on and skipping busy ones. Returns 0 with
+ * *fd and *port, FGW_ERR_INVALID (address not numeric, empty range),
+ * FGW_ERR_BUSY (every port taken), FGW_ERR_IO. */
+int media_sock_bind(const struct media_bind *b, int *fd, uint16_t *port);
+
+#endif
