@@ -9,15 +9,13 @@
 
 #include "common/err.h"
 #include "common/str.h"
+#include "gateway/admin.h"
 #include "gateway/commands.h"
 #include "gateway/devpolicy.h"
 #include "gateway/dialrules.h"
 #include "gateway/release.h"
-#include "storage/audit.h"
 #include "storage/catalog_devices.h"
 #include "storage/store.h"
-
-#define DETAIL_MAX 2400
 
 struct dev_args {
 	const char *dir, *name, *kind;
@@ -101,179 +99,59 @@ static int parse(int argc, char **argv, struct dev_args *a)
 	return -1;
 }
 
-/* ---- settings ----------------------------------------------------------- */
-
-static int parse_setting(const char *opt, const char *v, enum catalog_setting *out)
-{
-	if (strcmp(v, "yes") == 0)
-		*out = CATALOG_SET_YES;
-	else if (strcmp(v, "no") == 0)
-		*out = CATALOG_SET_NO;
-	else if (strcmp(v, "default") == 0)
-		*out = CATALOG_SET_DEFAULT;
-	else {
-		fprintf(stderr, "faxgw device set: %s wants yes, no or default, not '%s'\n", opt, v);
-		return FGW_ERR_INVALID;
-	}
-	return FGW_OK;
-}
-
-/* Stores the list in one canonical form ("0120,0570"), checked as the
- * dial rules will read it. */
-static int parse_list(const char *opt, const char *v, struct catalog_device_list *out)
-{
-	struct dialrules_prefixes p;
-	char why[160];
-	size_t len = 0;
-
-	if (strcmp(v, "default") == 0) {
-		*out = (struct catalog_device_list){0};
-		return FGW_OK;
-	}
-	if (dialrules_parse_list(v, &p, why, sizeof why) != FGW_OK) {
-		fprintf(stderr, "faxgw device set: %s: %s\n", opt, why);
-		return FGW_ERR_INVALID;
-	}
-	out->set = true;
-	out->text[0] = '\0';
-	for (size_t i = 0; i < p.count; i++) {
-		if (str_format(out->text + len, sizeof out->text - len, "%s%s", i > 0 ? "," : "",
-			       p.item[i]) != FGW_OK)
-			return FGW_ERR_RANGE;
-		len += strlen(out->text + len);
-	}
-	return FGW_OK;
-}
-
-static bool kind_ok(const char *k)
-{
-	return strcmp(k, "fax") == 0 || strcmp(k, "mfp") == 0 || strcmp(k, "phone") == 0;
-}
-
-static int apply(const struct dev_args *a, struct catalog_device_entry *e)
-{
-	int rc = FGW_OK;
-
-	if (a->kind != NULL) {
-		if (!kind_ok(a->kind)) {
-			fprintf(stderr, "faxgw device set: --kind wants fax, mfp or phone, not "
-					"'%s'\n", a->kind);
-			return FGW_ERR_INVALID;
-		}
-		(void)str_copy(e->dev.kind, sizeof e->dev.kind, a->kind);
-	}
-	if (a->double_entry != NULL)
-		rc = parse_setting("--double-entry", a->double_entry, &e->double_entry);
-	if (rc == FGW_OK && a->international != NULL)
-		rc = parse_setting("--international", a->international, &e->international_allow);
-	if (rc == FGW_OK && a->allow != NULL)
-		rc = parse_list("--allow-prefixes", a->allow, &e->allow_prefixes);
-	if (rc == FGW_OK && a->deny != NULL)
-		rc = parse_list("--deny-prefixes", a->deny, &e->deny_prefixes);
-	if (rc == FGW_OK && a->countries != NULL)
-		rc = parse_list("--countries", a->countries, &e->countries);
-	return rc;
-}
-
-static const char *setting_text(enum catalog_setting s)
-{
-	return s == CATALOG_SET_DEFAULT ? "default" : s == CATALOG_SET_YES ? "yes" : "no";
-}
-
-static const char *list_text(const struct catalog_device_list *l)
-{
-	return !l->set ? "default" : l->text[0] == '\0' ? "none" : l->text;
-}
-
-/* The device's settings after a change, in one line for audit and user. */
-static void describe(const struct catalog_device_entry *e, char *out, size_t size)
-{
-	(void)str_format(out, size, "kind=%s double_entry=%s international=%s "
-			 "allow_prefixes=%s deny_prefixes=%s countries=%s", e->dev.kind,
-			 setting_text(e->double_entry), setting_text(e->international_allow),
-			 list_text(&e->allow_prefixes), list_text(&e->deny_prefixes),
-			 list_text(&e->countries));
-}
-
-static int audit_change(struct store *s, const char *action, const char *name,
-			const char *detail)
-{
-	const struct audit_field f[] = {
-		AUDIT_F_STR("action", action),
-		AUDIT_F_STR("device", name),
-		AUDIT_F_STR("detail", detail),
-	};
-
-	return audit_append_durable(store_audit(s), AUDIT_CONFIG_CHANGE, f, 3, NULL);
-}
-
 /* ---- commands ----------------------------------------------------------- */
 
-/* Reads, changes and writes the row in one transaction so two admins
- * changing different settings do not undo each other. */
-static int save(const struct dev_args *a, struct catalog *cat, struct catalog_device_entry *e,
-		bool *created)
+static const char *option_name(enum admin_device_field f)
 {
-	int rc = catalog_begin(cat);
+	static const char *const names[] = {
+		[ADMIN_DEV_NONE] = "NAME", [ADMIN_DEV_KIND] = "--kind",
+		[ADMIN_DEV_DOUBLE_ENTRY] = "--double-entry",
+		[ADMIN_DEV_INTERNATIONAL] = "--international",
+		[ADMIN_DEV_ALLOW] = "--allow-prefixes", [ADMIN_DEV_DENY] = "--deny-prefixes",
+		[ADMIN_DEV_COUNTRIES] = "--countries",
+	};
 
-	if (rc != FGW_OK)
-		return rc;
-	rc = catalog_devices_get(cat, a->name, e);
-	*created = rc == FGW_ERR_NOT_FOUND;
-	if (*created) {
-		catalog_devices_entry_init(e);
-		(void)str_copy(e->dev.address, sizeof e->dev.address, a->name);
-		(void)str_copy(e->dev.name, sizeof e->dev.name, a->name);
-		(void)str_copy(e->dev.kind, sizeof e->dev.kind, "fax");
-		rc = FGW_OK;
-	}
-	if (rc == FGW_OK)
-		rc = apply(a, e);
-	if (rc == FGW_OK)
-		rc = catalog_devices_save(cat, e);
-	if (rc == FGW_OK)
-		rc = catalog_commit(cat);
-	if (rc != FGW_OK)
-		(void)catalog_rollback(cat);
-	return rc;
+	return (size_t)f < sizeof names / sizeof names[0] ? names[f] : "?";
 }
 
 static int cmd_set(const struct dev_args *a, struct store *s)
 {
+	const struct admin_device_change ch = {
+		.name = a->name, .kind = a->kind, .double_entry = a->double_entry,
+		.international = a->international, .allow = a->allow, .deny = a->deny,
+		.countries = a->countries,
+	};
+	struct admin_device_error err;
 	struct catalog_device_entry e;
-	char detail[DETAIL_MAX];
+	char detail[ADMIN_DETAIL_MAX];
 	bool created = false;
-	int rc = save(a, store_catalog(s), &e, &created);
+	int rc = admin_device_set(s, &ch, NULL, &e, &created, &err);
 
-	if (rc == FGW_ERR_INVALID)
-		return rc;   /* already said which option */
+	if (rc == FGW_ERR_INVALID) {
+		/* "--kind wants ...", but "--allow-prefixes: entry 2 ..." */
+		fprintf(stderr, "faxgw device set: %s%s %s\n", option_name(err.field),
+			strncmp(err.why, "wants ", 6) == 0 ? "" : ":", err.why);
+		return rc;
+	}
 	if (rc != FGW_OK) {
 		fprintf(stderr, "faxgw device set: cannot store device %s: %s\n", a->name,
 			fgw_strerror(rc));
 		return rc;
 	}
-	describe(&e, detail, sizeof detail);
-	rc = audit_change(s, created ? "device_create" : "device_set", a->name, detail);
-	if (rc != FGW_OK) {
-		fprintf(stderr, "faxgw device set: device %s changed but the audit record "
-				"failed: %s\n", a->name, fgw_strerror(rc));
-		return rc;
-	}
+	admin_device_describe(&e, detail, sizeof detail);
 	printf("device %s %s: %s\n", a->name, created ? "created" : "changed", detail);
 	return FGW_OK;
 }
 
 static int cmd_delete(const struct dev_args *a, struct store *s)
 {
-	int rc = catalog_devices_delete(store_catalog(s), a->name);
+	int rc = admin_device_delete(s, a->name, NULL);
 
 	if (rc == FGW_ERR_NOT_FOUND) {
 		fprintf(stderr, "faxgw device delete: no device %s (faxgw device list)\n",
 			a->name);
 		return rc;
 	}
-	if (rc == FGW_OK)
-		rc = audit_change(s, "device_delete", a->name, "");
 	if (rc != FGW_OK) {
 		fprintf(stderr, "faxgw device delete: %s: %s\n", a->name, fgw_strerror(rc));
 		return rc;
@@ -329,9 +207,9 @@ static int print_text(const struct catalog_device_entry *e, void *arg)
 {
 	(void)arg;
 	printf("%-20s %-6s %-12s %-13s %-16s %-16s %s\n", e->dev.address, e->dev.kind,
-	       setting_text(e->double_entry), setting_text(e->international_allow),
-	       list_text(&e->allow_prefixes), list_text(&e->deny_prefixes),
-	       list_text(&e->countries));
+	       admin_setting_text(e->double_entry), admin_setting_text(e->international_allow),
+	       admin_list_text(&e->allow_prefixes), admin_list_text(&e->deny_prefixes),
+	       admin_list_text(&e->countries));
 	return FGW_OK;
 }
 

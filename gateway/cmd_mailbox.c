@@ -5,21 +5,19 @@
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
 
 #include "common/err.h"
-#include "common/log.h"
 #include "common/str.h"
+#include "gateway/admin.h"
 #include "gateway/commands.h"
 #include "gateway/config.h"
 #include "gateway/release.h"
 #include "storage/store.h"
 #include "storage/store_mailbox.h"
 
-#define NUMBER_MAX 20   /* T.30 SUB */
 #define SECRET_CAP 128
 
 struct mb_args {
@@ -122,21 +120,12 @@ static int parse(int argc, char **argv, struct mb_args *a)
 	return -1;
 }
 
-static bool number_ok(const char *n)
-{
-	size_t len = n != NULL ? strlen(n) : 0;
-
-	if (len == 0 || len > NUMBER_MAX)
-		return false;
-	return strspn(n, "0123456789*#") == len;
-}
-
 static int need_number(const struct mb_args *a, const char *verb)
 {
-	if (number_ok(a->number))
+	if (admin_mailbox_number_ok(a->number))
 		return -1;
 	fprintf(stderr, "faxgw mailbox %s: give the mailbox NUMBER (its F-code: 1 to %d of "
-			"0-9 * #)%s%s\n", verb, NUMBER_MAX, a->number != NULL ? ", not " : "",
+			"0-9 * #)%s%s\n", verb, ADMIN_MAILBOX_NUMBER_MAX, a->number != NULL ? ", not " : "",
 		a->number != NULL ? a->number : "");
 	return 2;
 }
@@ -194,59 +183,20 @@ static int read_password(const struct mb_args *a, char pwd[SECRET_CAP], const ch
 
 /* ---- commands ----------------------------------------------------------- */
 
-static int audit_change(struct store *s, const char *action, const char *number,
-			const char *detail)
-{
-	const struct audit_field f[] = {
-		AUDIT_F_STR("action", action),
-		AUDIT_F_STR("mailbox", number),
-		AUDIT_F_STR("detail", detail),
-	};
-
-	return audit_append_durable(store_audit(s), AUDIT_CONFIG_CHANGE, f, 3, NULL);
-}
-
-static int fill_mailbox(struct store *s, const struct mb_args *a, const char *pin,
-			const char *password, struct catalog_mailbox *mb)
-{
-	int rc = str_copy(mb->number, sizeof mb->number, a->number);
-
-	if (rc == FGW_OK)
-		rc = str_copy(mb->name, sizeof mb->name, a->name);
-	if (rc == FGW_OK)
-		rc = str_copy(mb->owner, sizeof mb->owner, a->owner != NULL ? a->owner : "");
-	if (rc != FGW_OK) {
-		fprintf(stderr, "faxgw mailbox create: --name and --owner take up to %d bytes\n",
-			CATALOG_NAME_MAX);
-		return rc;
-	}
-	mb->retention_days = (uint32_t)a->retention_days;
-	mb->created_ms = store_now_ms();
-	rc = store_mailbox_set_password(s, mb, password);
-	if (rc == FGW_ERR_INVALID)
-		fprintf(stderr, "faxgw mailbox create: the F-code password takes up to %d "
-				"printable ASCII characters\n", STORE_MAILBOX_PASSWORD_MAX);
-	if (rc == FGW_OK)
-		rc = store_mailbox_seal(s, mb, pin);
-	return rc;
-}
-
 static int do_create(struct store *s, const struct mb_args *a, const char *pin,
 		     const char *password)
 {
-	struct catalog_mailbox mb = {0};
-	int rc = fill_mailbox(s, a, pin, password, &mb);
+	const struct admin_mailbox_new n = {
+		.number = a->number, .name = a->name, .owner = a->owner, .pin = pin,
+		.password = password, .retention_days = (uint32_t)a->retention_days,
+	};
+	char msg[200];
+	int rc = admin_mailbox_create(s, &n, NULL, msg, sizeof msg);
 
-	if (rc == FGW_OK)
-		rc = catalog_mailbox_create(store_catalog(s), &mb);
-	OPENSSL_cleanse(&mb, sizeof mb);
 	if (rc == FGW_ERR_EXISTS)
-		fprintf(stderr, "faxgw mailbox create: mailbox %s exists already (faxgw mailbox "
-				"list)\n", a->number);
-	if (rc != FGW_OK)
-		return rc;
-	rc = audit_change(s, "mailbox_create", a->number,
-			  password != NULL && password[0] != '\0' ? "password set" : "no password");
+		fprintf(stderr, "faxgw mailbox create: %s (faxgw mailbox list)\n", msg);
+	else if (msg[0] != '\0')
+		fprintf(stderr, "faxgw mailbox create: %s\n", msg);
 	if (rc == FGW_OK)
 		printf("mailbox %s created (%s)\n", a->number, a->name);
 	return rc;
@@ -272,46 +222,15 @@ static int cmd_create(const struct mb_args *a, struct store *s)
 	return rc;
 }
 
-struct mb_row {
-	struct catalog_mailbox mb;
-	long long held;
-	bool locked;
-};
-
-struct mb_rows {
-	struct mb_row *row;
-	size_t n, cap;
-};
-
-static int collect_mailbox(const struct catalog_mailbox *mb, void *arg)
-{
-	struct mb_rows *r = arg;
-
-	if (r->n == r->cap) {
-		size_t cap = r->cap == 0 ? 16 : r->cap * 2;
-		void *p = realloc(r->row, cap * sizeof *r->row);
-
-		if (p == NULL)
-			return FGW_ERR_NOMEM;
-		r->row = p;
-		r->cap = cap;
-	}
-	r->row[r->n].mb = *mb;
-	/* the sealed key is not needed for a listing */
-	OPENSSL_cleanse(r->row[r->n].mb.pin_verifier, sizeof r->row[r->n].mb.pin_verifier);
-	r->n++;
-	return FGW_OK;
-}
-
-static void print_rows(const struct mb_rows *r, bool json)
+static void print_rows(const struct admin_mailbox_row *row, size_t n, bool json)
 {
 	if (!json)
 		printf("%-20s %-24s %-16s %5s %-8s %s\n", "NUMBER", "NAME", "OWNER", "HELD",
 		       "PASSWORD", "LOCKED");
 	else
 		printf("[");
-	for (size_t i = 0; i < r->n; i++) {
-		const struct mb_row *m = &r->row[i];
+	for (size_t i = 0; i < n; i++) {
+		const struct admin_mailbox_row *m = &row[i];
 		bool pwd = store_mailbox_has_password(&m->mb);
 
 		if (!json) {
@@ -331,57 +250,35 @@ static void print_rows(const struct mb_rows *r, bool json)
 		       m->mb.retention_days);
 	}
 	if (json)
-		printf("%s]\n", r->n > 0 ? "\n" : "");
+		printf("%s]\n", n > 0 ? "\n" : "");
 }
 
 static int cmd_list(const struct mb_args *a, struct store *s)
 {
-	struct mb_rows r = {0};
-	struct catalog_lockout l;
-	int64_t now = store_now_ms();
-	int rc = catalog_mailbox_list(store_catalog(s), collect_mailbox, &r);
+	struct admin_mailbox_row *rows = NULL;
+	size_t n = 0;
+	int rc = admin_mailbox_list(s, store_now_ms(), &rows, &n);
 
-	for (size_t i = 0; rc == FGW_OK && i < r.n; i++) {
-		r.row[i].held = release_held_count(s, r.row[i].mb.number);
-		rc = r.row[i].held < 0 ? (int)r.row[i].held
-				       : release_lock_state(s, r.row[i].mb.number, now, &l,
-							    &r.row[i].locked);
-	}
 	if (rc == FGW_OK)
-		print_rows(&r, a->json);
-	if (r.row != NULL)
-		OPENSSL_cleanse(r.row, r.cap * sizeof *r.row);
-	free(r.row);
+		print_rows(rows, n, a->json);
+	admin_mailbox_rows_free(rows, n);
 	return rc;
 }
 
 /* Without the old PIN: a new key, so what the old one sealed is lost. */
 static int force_reset(const struct mb_args *a, struct store *s, const char *pin)
 {
-	struct catalog_mailbox mb;
 	uint64_t erased = 0;
-	int rc = release_erase_held(s, a->number, "pin_reset", &erased);
+	char msg[200];
+	int rc = admin_mailbox_reset_pin(s, a->number, pin, NULL, &erased, msg, sizeof msg);
 
 	if (rc != FGW_OK) {
-		fprintf(stderr, "faxgw mailbox set-pin: could not erase the held faxes (%s); the "
-				"PIN was not changed\n", fgw_strerror(rc));
+		fprintf(stderr, "faxgw mailbox set-pin: %s%sthe PIN was not changed (%s)\n", msg,
+			msg[0] != '\0' ? "; " : "", fgw_strerror(rc));
 		return rc;
 	}
-	rc = catalog_mailbox_get(store_catalog(s), a->number, &mb);
-	if (rc == FGW_OK)
-		rc = store_mailbox_seal(s, &mb, pin);
-	if (rc == FGW_OK)
-		rc = catalog_mailbox_update(store_catalog(s), &mb);
-	OPENSSL_cleanse(&mb, sizeof mb);
-	if (rc == FGW_OK && catalog_checkpoint(store_catalog(s)) != FGW_OK)
-		log_warn("catalog checkpoint after a PIN reset failed; retried at the next one");
-	if (rc == FGW_OK)
-		rc = release_lock_clear(s, a->number);
-	if (rc == FGW_OK)
-		rc = audit_change(s, "mailbox_pin_reset", a->number, "held faxes erased");
-	if (rc == FGW_OK)
-		printf("mailbox %s: PIN reset; %llu held fax(es) erased (certificates in %s/%s)\n",
-		       a->number, (unsigned long long)erased, store_dir(s), STORE_CERT_DIR);
+	printf("mailbox %s: PIN reset; %llu held fax(es) erased (certificates in %s/%s)\n",
+	       a->number, (unsigned long long)erased, store_dir(s), STORE_CERT_DIR);
 	return rc;
 }
 
@@ -406,22 +303,21 @@ static int say_unlock_error(const char *number, int rc, const struct release_loc
 
 static int change_pin(const struct mb_args *a, struct store *s, const struct config *cfg)
 {
-	char old[SECRET_CAP] = "", pin[SECRET_CAP] = "";
-	struct release_lock_info info;
+	char old[SECRET_CAP] = "", pin[SECRET_CAP] = "", msg[200] = "";
+	struct release_lock_info info = {0};
 	struct release_policy p;
 	int rc = read_pin(a, "Current mailbox PIN: ", old);
 
 	release_policy_init(cfg, &p);
-	/* the old PIN goes through the lockout: set-pin is no way around it */
-	if (rc == FGW_OK &&
-	    (rc = release_unlock(s, &p, a->number, old, store_now_ms(), &info)) != FGW_OK)
-		say_unlock_error(a->number, rc, &info);
 	if (rc == FGW_OK)
 		rc = read_new_pin(a, pin);
 	if (rc == FGW_OK)
-		rc = store_mailbox_change_pin(s, a->number, old, pin);
-	if (rc == FGW_OK)
-		rc = audit_change(s, "mailbox_set_pin", a->number, "");
+		rc = admin_mailbox_change_pin(s, &p, a->number, old, pin, NULL, &info, msg,
+					      sizeof msg);
+	if (rc == FGW_ERR_BAD_PIN || rc == FGW_ERR_LOCKED || rc == FGW_ERR_NOT_FOUND)
+		say_unlock_error(a->number, rc, &info);
+	else if (rc != FGW_OK && msg[0] != '\0')
+		fprintf(stderr, "faxgw mailbox set-pin: %s\n", msg);
 	if (rc == FGW_OK)
 		printf("mailbox %s: PIN changed\n", a->number);
 	OPENSSL_cleanse(old, sizeof old);
@@ -451,27 +347,15 @@ static int cmd_set_pin(const struct mb_args *a, struct store *s, const struct co
 
 static int cmd_delete(const struct mb_args *a, struct store *s)
 {
-	long long held = release_held_count(s, a->number);
 	uint64_t erased = 0;
-	int rc = held < 0 ? (int)held : FGW_OK;
+	int rc = admin_mailbox_delete(s, a->number, a->erase_held, NULL, &erased);
 
-	if (rc == FGW_OK && held > 0 && !a->erase_held) {
+	if (rc == FGW_ERR_DENIED)
 		fprintf(stderr, "faxgw mailbox delete: mailbox %s holds %lld fax(es); release "
 				"them first (faxgw release %s) or add --erase-held to erase them\n",
-			a->number, held, a->number);
-		return FGW_ERR_DENIED;
-	}
-	if (rc == FGW_OK && held > 0)
-		rc = release_erase_held(s, a->number, "mailbox_delete", &erased);
-	if (rc == FGW_OK)
-		rc = catalog_mailbox_delete(store_catalog(s), a->number);
-	if (rc == FGW_ERR_NOT_FOUND)
+			a->number, release_held_count(s, a->number), a->number);
+	else if (rc == FGW_ERR_NOT_FOUND)
 		fprintf(stderr, "faxgw mailbox delete: no mailbox %s\n", a->number);
-	if (rc == FGW_OK)
-		rc = release_lock_clear(s, a->number);
-	if (rc == FGW_OK)
-		rc = audit_change(s, "mailbox_delete", a->number, erased > 0 ? "held faxes erased"
-									   : "");
 	if (rc == FGW_OK)
 		printf("mailbox %s deleted%s\n", a->number,
 		       erased > 0 ? "; its held faxes were erased with certificates" : "");

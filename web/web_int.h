@@ -125,6 +125,8 @@ struct dialrules_prefixes;
  * configuration, or of the built-in one without a daemon. Returns 0 or
  * FGW_ERR_CONFIG / FGW_ERR_NOMEM (msg says why). */
 int web_devpolicy_defaults(struct web_ctx *c, struct devpolicy *out, char *msg, size_t size);
+/* A prefix list as "0120, 0570", or "none". */
+void web_prefixes_text(const struct dialrules_prefixes *p, char *out, size_t size);
 
 /* Session start after a login (sets the cookie). Returns 0 or an error. */
 int web_session_start(struct web_ctx *c, const char *user);
