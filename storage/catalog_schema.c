@@ -149,9 +149,26 @@ static const char schema_v2[] =
 	") STRICT;"
 	"INSERT INTO audit_index_state VALUES (1, 0, 0, 0, 0, 0, x'', 0, 0, x'', 0);";
 
+/* v3: per-device SIP credentials (storage/catalog_sip.h). The device
+ * reference has no ON DELETE action: the devices table is written with
+ * INSERT OR REPLACE, which would cascade; a device with SIP credentials is
+ * therefore deleted only after `faxgw sip remove`. */
+static const char schema_v3[] =
+	"CREATE TABLE sip_credentials ("
+	" device TEXT PRIMARY KEY NOT NULL REFERENCES devices(address)"
+	"  CHECK (length(device) BETWEEN 1 AND 128),"
+	" user TEXT NOT NULL UNIQUE CHECK (length(user) BETWEEN 1 AND 128),"
+	" realm TEXT NOT NULL CHECK (length(realm) BETWEEN 1 AND 64),"
+	" ha1_md5 BLOB NOT NULL CHECK (length(ha1_md5) = 16),"
+	" ha1_sha256 BLOB NOT NULL CHECK (length(ha1_sha256) = 32),"
+	" created_ms INTEGER NOT NULL,"
+	" changed_ms INTEGER NOT NULL"
+	") STRICT;";
+
 static const struct catalog_migration migrations[] = {
 	{ 1, schema_v1 },
 	{ 2, schema_v2 },
+	{ 3, schema_v3 },
 };
 
 _Static_assert(sizeof migrations / sizeof migrations[0] == CATALOG_SCHEMA_VERSION,

@@ -18,3 +18,4 @@ STORAGE_SRCS += storage/setupcode.c
 STORAGE_SRCS += storage/catalog_devices.c
 STORAGE_SRCS += storage/lockout.c
 STORAGE_SRCS += storage/audit_index.c
+STORAGE_SRCS += storage/catalog_sip.c

@@ -312,7 +312,8 @@ void page_admin_device_save(struct web_ctx *c)
 	if (rc == FGW_ERR_INVALID) {
 		(void)str_format(msg, sizeof msg, "%s: %s. Nothing was changed.",
 				 field_label(err.field), err.why);
-		dev_page(c, 400, "error", msg, NULL);
+		dev_page(c, 400, "error", msg,
+			 ch.name && devpolicy_name_ok(ch.name) ? ch.name : NULL);
 		return;
 	}
 	if (rc != FGW_OK) {
