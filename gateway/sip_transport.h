@@ -12,6 +12,7 @@
 #ifndef FAXGW_GATEWAY_SIP_TRANSPORT_H
 #define FAXGW_GATEWAY_SIP_TRANSPORT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -43,6 +44,20 @@ struct sip_transport;
 /* Called for every message that parsed. m and src are valid during the
  * call only (the transport frees m afterwards). */
 typedef void sip_transport_msg_fn(void *arg, struct sipmsg *m, const struct sip_source *src);
+
+/* TCP framing (RFC 3261 18.3): looks at the first len bytes of a stream
+ * and sets *msg_len to the size of its first message (headers, blank line
+ * and Content-Length body bytes) and *skip to the CRLF keep-alive bytes in
+ * front of it. Returns 0 (a whole message is there), FGW_ERR_TRUNCATED
+ * (wait for more bytes), FGW_ERR_PARSE (no usable Content-Length: the
+ * stream cannot be framed) or FGW_ERR_TOO_LARGE (the message would exceed
+ * SIP_TRANSPORT_MAX_MSG). Pure: the fuzzer calls it alone. */
+int sip_transport_frame(const char *buf, size_t len, size_t *skip, size_t *msg_len);
+
+/* Parses "ip:port" / "[v6]:port" (numeric, port 1..65535; port 0 only
+ * when allow_zero) into sa. Returns 0 or FGW_ERR_INVALID. */
+int sip_addr_parse(const char *text, bool allow_zero, struct sockaddr_storage *sa,
+		   socklen_t *len);
 
 /* Binds UDP and TCP on listen ("host:port", "[v6]:port"; numeric host;
  * port 0 picks a free port, the same for both) and starts receiving on
