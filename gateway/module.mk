@@ -53,6 +53,7 @@ GATEWAY_SRCS += gateway/sipmsg.c
 GATEWAY_SRCS += gateway/sipmsg_build.c
 GATEWAY_SRCS += gateway/inbound_call.c
 GATEWAY_SRCS += gateway/device_call.c
+GATEWAY_SRCS += gateway/outbound_call.c
 GATEWAY_SRCS += gateway/jitter.c
 GATEWAY_SRCS += gateway/sip_digest.c
 GATEWAY_SRCS += gateway/admin.c

@@ -17,6 +17,7 @@
 #include "gateway/daemon.h"
 #include "gateway/inbound.h"
 #include "gateway/notify.h"
+#include "gateway/outbound_call.h"
 #include "gateway/send_job.h"
 #include "gateway/sim_farend.h"
 #include "gateway/sim_outgoing.h"
@@ -25,15 +26,16 @@
 #include "storage/store.h"
 
 /* A job being sent. */
-struct active {
+struct queue_attempt {
 	struct queue_runner *r;
 	struct catalog_outjob job;
 	struct simline_channel *ch;
 	struct send_job *sj;
 	struct sim_rx *rx;
 	struct fax_endpoint *local, *far;   /* owned by the call; valid until done */
+	bool external;                      /* placed through queue_line_ops */
 	bool cancelled;
-	struct active *next;
+	struct queue_attempt *next;
 };
 
 /* A folder a `simulate outgoing --out DIR` gave for one job. */
@@ -48,8 +50,11 @@ struct queue_runner {
 	struct queue *q;
 	struct sim_farend *farend;
 	struct event *tick;
-	struct active *active;
+	struct queue_attempt *active;
 	struct out_dir *dirs;
+	const struct queue_line_ops *line_ops;  /* lines that are not simulated */
+	void *line_impl;
+	bool warned_no_ops;
 	unsigned refs;
 	bool stopping;
 };
@@ -164,16 +169,16 @@ static void report(struct queue_runner *r, const char *id, enum queue_result res
 		drop_dir(r, id);
 }
 
-static void unlink_active(struct active *a)
+static void unlink_active(struct queue_attempt *a)
 {
-	for (struct active **p = &a->r->active; *p != NULL; p = &(*p)->next)
+	for (struct queue_attempt **p = &a->r->active; *p != NULL; p = &(*p)->next)
 		if (*p == a) {
 			*p = a->next;
 			return;
 		}
 }
 
-static void keep_pages(struct active *a)
+static void keep_pages(struct queue_attempt *a)
 {
 	bool opened;
 	char name[QUEUE_ID_LEN + 8];
@@ -195,7 +200,7 @@ static void keep_pages(struct active *a)
 
 static void on_call_done(void *arg, const struct call_outcome *o)
 {
-	struct active *a = arg;
+	struct queue_attempt *a = arg;
 	struct queue_runner *r = a->r;
 	enum queue_result res = send_job_outcome(&o->local);
 
@@ -212,7 +217,7 @@ static void on_call_done(void *arg, const struct call_outcome *o)
 			.pages_sent = o->local.stats.pages_tx,
 			.remote_ident = o->local.remote_ident,
 		};
-		if (res == QUEUE_OK)
+		if (res == QUEUE_OK && a->rx != NULL)
 			keep_pages(a);
 		report(r, a->job.job.id, o->timed_out && res == QUEUE_OK ? QUEUE_FAILED : res,
 		       o->timed_out ? "call time limit" :
@@ -231,19 +236,14 @@ static void release_channel(void *arg)
 
 /* ---- starting a job ----------------------------------------------------- */
 
-static int start_call(struct active *a)
+static int start_call(struct queue_attempt *a)
 {
 	const struct config *cfg = daemon_config(a->r->d);
 	bool device = strcmp(a->job.line, CATALOG_LINE_DEVICE) == 0;
-	struct fax_options o;
 	int rc;
 
-	fax_options_init(&o);
-	o.side = FAX_SIDE_CALLING;
-	o.ecm = config_bool(cfg, "fax", "ecm");
-	if (config_str(cfg, "fax", "local_ident")[0] != '\0')
-		o.local_ident = config_str(cfg, "fax", "local_ident");
-	if ((rc = send_job_open(daemon_store(a->r->d), &a->job, &o, &a->sj)) != 0 ||
+	if ((rc = outbound_call_open(daemon_store(a->r->d), cfg, &a->job, FAX_AUDIO, NULL, NULL,
+				     &a->sj)) != 0 ||
 	    (rc = sim_rx_new(device ? "office (simulation)" : "far end (simulation)", &a->rx,
 			     &a->far)) != 0)
 		return rc;
@@ -264,7 +264,7 @@ static int start_call(struct active *a)
 }
 
 /* Settles a job that never reaches a call; frees a. */
-static void settle(struct active *a, enum queue_result res, const char *detail)
+static void settle(struct queue_attempt *a, enum queue_result res, const char *detail)
 {
 	report(a->r, a->job.job.id, res, detail, NULL);
 	simline_release(a->ch);
@@ -273,10 +273,63 @@ static void settle(struct active *a, enum queue_result res, const char *detail)
 	free(a);
 }
 
+/* Puts a's job back to wait and frees a; returns false (stop for now). */
+static bool put_back(struct queue_attempt *a)
+{
+	(void)queue_requeue(a->r->q, a->job.job.id, store_now_ms());
+	free(a);
+	return false;
+}
+
+static bool from_trunk_to_trunk(const struct catalog_outjob *job)
+{
+	return strcmp(job->line, CATALOG_LINE_DEVICE) != 0 && strcmp(job->origin, "trunk") == 0;
+}
+
+/* True when [lines] says the job's line is the simulation. */
+static bool simulated(const struct queue_runner *r, const struct catalog_outjob *job)
+{
+	bool device = strcmp(job->line, CATALOG_LINE_DEVICE) == 0;
+
+	return strcmp(config_str(daemon_config(r->d), "lines",
+				 device ? "device_kind" : "trunk_kind"), "simulation") == 0;
+}
+
+/* A job on a line that is not simulated (SIP): the back-end places it. */
+static bool start_external(struct queue_runner *r, struct queue_attempt *a)
+{
+	int rc;
+
+	if (r->line_ops == NULL) {
+		if (!r->warned_no_ops)
+			log_error("job %s waits: its line is not a simulation, but no SIP call "
+				  "layer runs (see [lines] and [sip])", a->job.job.id);
+		r->warned_no_ops = true;
+		return put_back(a);
+	}
+	if (from_trunk_to_trunk(&a->job)) {
+		settle(a, QUEUE_FAILED, "refused: a call from the trunk never goes back out");
+		return true;
+	}
+	a->external = true;
+	if ((rc = r->line_ops->place(r->line_impl, a, &a->job)) == FGW_ERR_BUSY)
+		return put_back(a);
+	if (rc != 0) {
+		settle(a, QUEUE_FAILED, fgw_strerror(rc));
+		return true;
+	}
+	log_info("job %s: %s to %s over SIP", a->job.job.id, a->job.job.attempts > 0 ?
+		 "retrying" : "sending", a->job.job.destination);
+	a->next = r->active;
+	r->active = a;
+	queue_runner_hold(r);
+	return true;
+}
+
 /* Returns false when the job's line has no free channel (job put back). */
 static bool start_job(struct queue_runner *r, const struct catalog_outjob *job)
 {
-	struct active *a = calloc(1, sizeof *a);
+	struct queue_attempt *a = calloc(1, sizeof *a);
 	const char *line = strcmp(job->line, CATALOG_LINE_DEVICE) == 0 ? SIMLINE_DEVICE :
 			   SIMLINE_TRUNK;
 	int rc;
@@ -285,7 +338,9 @@ static bool start_job(struct queue_runner *r, const struct catalog_outjob *job)
 		(void)queue_requeue(r->q, job->job.id, store_now_ms());
 		return false;
 	}
-	*a = (struct active){ .r = r, .job = *job };
+	*a = (struct queue_attempt){ .r = r, .job = *job };
+	if (!simulated(r, job))
+		return start_external(r, a);
 	if ((rc = simline_acquire(daemon_lines(r->d), line, &a->ch)) != 0) {
 		(void)queue_requeue(r->q, job->job.id, store_now_ms());
 		free(a);
@@ -293,7 +348,7 @@ static bool start_job(struct queue_runner *r, const struct catalog_outjob *job)
 	}
 	log_info("job %s: %s to %s over %s", job->job.id, job->job.attempts > 0 ? "retrying" :
 		 "sending", job->job.destination, simline_label(a->ch));
-	if (strcmp(line, SIMLINE_TRUNK) == 0 && strcmp(job->origin, "trunk") == 0) {
+	if (from_trunk_to_trunk(job)) {
 		/* Never public to public, whatever put the job here. */
 		settle(a, QUEUE_FAILED, "refused: a call from the trunk never goes back out");
 		return true;
@@ -320,13 +375,17 @@ static bool start_job(struct queue_runner *r, const struct catalog_outjob *job)
 /* Hangs up calls whose job was cancelled meanwhile (faxgw jobs cancel). */
 static void check_cancelled(struct queue_runner *r)
 {
-	for (struct active *a = r->active; a != NULL; a = a->next) {
+	for (struct queue_attempt *a = r->active; a != NULL; a = a->next) {
 		struct catalog_outjob j;
 		if (a->cancelled || queue_get(r->q, a->job.job.id, &j) != 0 ||
 		    strcmp(j.job.state, QUEUE_STATE_CANCELLED) != 0)
 			continue;
 		log_info("job %s: cancelled; hanging up", a->job.job.id);
 		a->cancelled = true;
+		if (a->external) {
+			r->line_ops->hang_up(r->line_impl, a);
+			continue;
+		}
 		fax_endpoint_abort(a->local);
 		fax_endpoint_abort(a->far);
 	}
@@ -348,6 +407,33 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 }
 
 /* ---- entry points ------------------------------------------------------- */
+
+void queue_runner_set_line_ops(struct queue_runner *r, const struct queue_line_ops *ops,
+			       void *impl)
+{
+	r->line_ops = ops;
+	r->line_impl = impl;
+	r->warned_no_ops = false;
+}
+
+void queue_runner_attempt_done(struct queue_attempt *a, const struct call_outcome *o,
+			       enum queue_result res, const char *detail)
+{
+	struct queue_runner *r = a->r;
+
+	if (o != NULL) {
+		on_call_done(a, o);
+		return;
+	}
+	unlink_active(a);
+	if (r->stopping && queue_requeue(r->q, a->job.job.id, store_now_ms()) == 0)
+		log_info("job %s: queued again (the gateway is stopping)", a->job.job.id);
+	else if (!r->stopping)
+		report(r, a->job.job.id, res, detail, NULL);
+	send_job_free(a->sj);
+	free(a);
+	queue_runner_release(r);
+}
 
 int queue_runner_enqueue(struct queue_runner *r, const char *document,
 			 const char *destination, enum dialrules_origin origin,

@@ -23,8 +23,10 @@
 #include "gateway/dialrules.h"
 #include "gateway/queue.h"
 
+struct call_outcome;
 struct daemon;
 struct queue_runner;
+struct queue_attempt;
 
 #define QUEUE_RUNNER_TICK_MS 200
 
@@ -41,6 +43,33 @@ int queue_runner_enqueue(struct queue_runner *r, const char *document,
 			 const char *destination, enum dialrules_origin origin,
 			 const char *device, int out_dirfd, char id[static QUEUE_ID_LEN + 1],
 			 struct dialrules_decision *d);
+
+/* A line back-end other than the simulation (SIP): the runner takes jobs
+ * for a line whose [lines] *_kind is not "simulation" through it. */
+struct queue_line_ops {
+	/* Starts calling for job over its line (job->line: CATALOG_LINE_*).
+	 * Returns 0 and later calls queue_runner_attempt_done(att, ...)
+	 * exactly once (never from inside place); or FGW_ERR_BUSY (no free
+	 * channel: the job waits for the next tick), or another code (the
+	 * attempt fails with it). */
+	int (*place)(void *impl, struct queue_attempt *att, const struct catalog_outjob *job);
+	/* The job was cancelled: hang up; the end is still reported. */
+	void (*hang_up)(void *impl, struct queue_attempt *att);
+};
+
+/* Sets the back-end for lines of a kind other than simulation (ops and
+ * impl must outlive the runner's serving; ops NULL: none, and such jobs
+ * wait, logged once). */
+void queue_runner_set_line_ops(struct queue_runner *r, const struct queue_line_ops *ops,
+			       void *impl);
+
+/* An attempt placed through queue_line_ops ended: o is the fax call's
+ * outcome, or NULL when no fax call came about; then res (QUEUE_BUSY,
+ * QUEUE_NO_ANSWER, QUEUE_FAILED) and detail ("busy (SIP 486)") say why.
+ * aborted in o (or res QUEUE_FAILED with stopping) at shutdown requeues.
+ * att is freed. */
+void queue_runner_attempt_done(struct queue_attempt *att, const struct call_outcome *o,
+			       enum queue_result res, const char *detail);
 
 /* The runner's reference counting: sessions that may outlive the
  * daemon's shutdown hooks hold one. */
