@@ -27,6 +27,7 @@
 #include "gateway/daemon.h"
 #include "gateway/reset.h"
 #include "storage/cert.h"
+#include "storage/lockout.h"
 #include "storage/store.h"
 #include "web/web_int.h"
 
@@ -110,7 +111,7 @@ static void field_row(struct html *h, const char *label, const char *json, const
 
 static void download_link(struct html *h, const char *base, const char *ext, const char *what)
 {
-	html_raw(h, "<a class=\"button\" href=\"/admin/wipe/certificate?file=");
+	html_raw(h, "<a href=\"/admin/wipe/certificate?file=");
 	html_text(h, base);
 	html_text(h, ext);
 	html_raw(h, "\" download>");
@@ -130,7 +131,7 @@ static void show_fields(struct html *h, const char *json)
 		{"Signature (Ed25519)", "signature"},
 	};
 
-	html_raw(h, "<table class=\"cert\">");
+	html_raw(h, "<table id=\"certificate\">");
 	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
 		field_row(h, rows[i][0], json, rows[i][1]);
 	html_raw(h, "</table>");
@@ -158,19 +159,21 @@ static void show_latest(struct web_ctx *c)
 	if (cert_path(c, name, path, sizeof path) != FGW_OK ||
 	    str_format(pub, sizeof pub, "%.*s.pub.pem", (int)(strlen(path) - 5), path) != FGW_OK ||
 	    read_small(path, &json, &len) != FGW_OK) {
-		html_raw(h, "<p class=\"error\">The certificate file cannot be read.</p></section>");
+		html_raw(h, "<div class=\"msg error\">The certificate file cannot be read.</div>"
+			 "</section>");
 		return;
 	}
 	rc = cert_verify_files(path, pub, why, sizeof why);
-	html_raw(h, "<p>File <code>");
+	html_raw(h, rc == FGW_OK ? "<div class=\"msg ok\" id=\"cert-state\">" :
+				   "<div class=\"msg error\" id=\"cert-state\">");
 	html_text(h, name);
-	html_raw(h, rc == FGW_OK ? "</code>: <strong class=\"ok\">signature valid</strong> against "
-				   "the public key saved with it. Compare the verification key "
-				   "below with the signing.pub.pem you kept from faxgw init.</p>"
-				 : "</code>: <strong class=\"error\">NOT valid</strong>: ");
+	html_raw(h, rc == FGW_OK ? ": signature valid against the public key saved with it. "
+				   "Compare the verification key below with the signing.pub.pem "
+				   "you kept from faxgw init.</div>"
+				 : ": NOT valid: ");
 	if (rc != FGW_OK) {
 		html_text(h, why);
-		html_raw(h, "</p>");
+		html_raw(h, "</div>");
 	}
 	show_fields(h, json);
 	html_raw(h, "<p>");
@@ -190,9 +193,9 @@ static void show_latest(struct web_ctx *c)
 static void explain(struct html *h)
 {
 	html_raw(h, "<section class=\"card\"><h2>What a factory reset erases</h2><ul>"
-		 "<li>the master key first: every stored fax becomes unreadable at once "
-		 "(cryptographic erase), then every file is overwritten with random bytes, "
-		 "flushed and deleted:</li>"
+		 "<li>the master key, first: every stored fax becomes unreadable at once "
+		 "(cryptographic erase); then every file below is overwritten with random "
+		 "bytes, flushed and deleted;</li>"
 		 "<li>the vault: held, sent and queued faxes of every mailbox and the general inbox;"
 		 "</li><li>the catalog: mailboxes and their PINs, users and sessions, jobs, devices;"
 		 "</li><li>the audit log (its syslog copy, where one is configured, stays);</li>"
@@ -203,8 +206,8 @@ static void explain(struct html *h)
 		 "<p>When you confirm, faxgwd stops taking calls and jobs (calls in progress are "
 		 "ended and recorded), erases, and starts again as a new, empty appliance with new "
 		 "keys and a new TLS certificate. The first admin is then set up from the "
-		 "appliance itself (its own address, <code>https://127.0.0.1</code>), since a "
-		 "reset leaves no setup code. That admin finds the signed certificate here.</p>"
+		 "appliance itself (a browser on its loopback address), since a reset leaves "
+		 "no setup code. That admin finds the signed certificate here.</p>"
 		 "<p>From the console instead: <code>systemctl stop faxgwd; faxgw wipe --all</code> "
 		 "(its certificate lands in the same folder).</p></section>");
 }
@@ -215,17 +218,18 @@ static void confirm_form(struct web_ctx *c, const char *error)
 
 	html_raw(h, "<section class=\"card\"><h2>Reset this appliance</h2>");
 	if (error) {
-		html_raw(h, "<p class=\"error\" role=\"alert\">");
+		html_raw(h, "<div class=\"msg error\" role=\"alert\">");
 		html_text(h, error);
-		html_raw(h, "</p>");
+		html_raw(h, "</div>");
 	}
-	html_raw(h, "<form method=\"post\" action=\"/admin/wipe\" autocomplete=\"off\">");
+	html_raw(h, "<form class=\"stack\" method=\"post\" action=\"/admin/wipe\" autocomplete=\"off\">");
 	web_csrf_field(c);
-	html_raw(h, "<label>Type <strong>" WIPE_PHRASE "</strong> to confirm <input type=\"text\" "
-		 "name=\"phrase\" autocomplete=\"off\" spellcheck=\"false\" required></label>"
-		 "<label>Your password <input type=\"password\" name=\"password\" "
-		 "autocomplete=\"current-password\" required></label>"
-		 "<button type=\"submit\" class=\"danger\">Erase everything</button></form></section>");
+	html_raw(h, "<label for=\"phrase\">Type " WIPE_PHRASE " to confirm</label><input "
+		 "type=\"text\" id=\"phrase\" name=\"phrase\" autocomplete=\"off\" "
+		 "spellcheck=\"false\" required><label for=\"password\">Your password</label>"
+		 "<input type=\"password\" id=\"password\" name=\"password\" "
+		 "autocomplete=\"current-password\" required>"
+		 "<p><button type=\"submit\">Erase everything</button></p></form></section>");
 }
 
 static void wipe_page(struct web_ctx *c, const char *error)
@@ -233,8 +237,8 @@ static void wipe_page(struct web_ctx *c, const char *error)
 	c->current = "/admin/wipe";
 	web_page_begin(c, "Factory reset");
 	if (reset_pending(store_dir(c->app->store)))
-		html_raw(c->resp->body, "<section class=\"card\"><p class=\"error\">A factory reset "
-			 "has been confirmed and starts when faxgwd stops, in a moment.</p></section>");
+		html_raw(c->resp->body, "<div class=\"msg error\" role=\"status\">A factory reset "
+			 "has been confirmed and starts when faxgwd stops, in a moment.</div>");
 	else
 		confirm_form(c, error);
 	explain(c->resp->body);
@@ -254,6 +258,32 @@ static void refuse(struct web_ctx *c, const char *reason, const char *msg)
 	web_audit(c, AUDIT_SECURITY, c->user.name, reason);
 	c->resp->status = 400;
 	wipe_page(c, msg);
+}
+
+/* A wrong password here counts as a failed login of the account (a
+ * stolen session must not become a password oracle). */
+static void wrong_password(struct web_ctx *c)
+{
+	struct lockout_policy pol = {
+		.max_failures = c->app->set.max_failures,
+		.lock_ms = (int64_t)c->app->set.lock_minutes * 60000,
+	};
+
+	refuse(c, "factory reset refused: wrong password",
+	       "Nothing was erased: that is not your password. Type the password you log in "
+	       "with.");
+	if (lockout_fail(store_catalog(c->app->store), "login", c->user.name, &pol,
+			 web_now_ms()) == 1)
+		web_audit(c, AUDIT_LOCKOUT, c->user.name, "account locked after failed logins");
+}
+
+static bool account_locked(struct web_ctx *c)
+{
+	bool locked = true;
+
+	(void)lockout_check(store_catalog(c->app->store), "login", c->user.name, web_now_ms(),
+			    &locked);
+	return locked;
 }
 
 static void stop_daemon(evutil_socket_t fd, short what, void *arg)
@@ -314,11 +344,16 @@ void page_admin_wipe_post(struct web_ctx *c)
 		       "Nothing was erased: type the phrase " WIPE_PHRASE " exactly, in capitals.");
 		return;
 	}
+	if (account_locked(c)) {
+		refuse(c, "factory reset refused: account locked",
+		       "Nothing was erased: your account is locked after too many wrong "
+		       "passwords; wait, then log in again.");
+		c->resp->status = 403;
+		return;
+	}
 	if (!password || auth_password_check(password, c->user.verifier,
 					     c->user.verifier_len) != FGW_OK) {
-		refuse(c, "factory reset refused: wrong password",
-		       "Nothing was erased: that is not your password. Type the password you "
-		       "log in with.");
+		wrong_password(c);
 		return;
 	}
 	web_audit(c, AUDIT_WIPE, c->user.name,

@@ -55,6 +55,8 @@ static const struct route routes[] = {
 	{"POST", "/admin/users/delete", ROLE_ADMIN, page_admin_user_delete},
 	{"GET", "/admin/config", ROLE_ADMIN, page_admin_config},
 	{"GET", "/admin/wipe", ROLE_ADMIN, page_admin_wipe},
+	{"POST", "/admin/wipe", ROLE_ADMIN, page_admin_wipe_post},
+	{"GET", "/admin/wipe/certificate", ROLE_ADMIN, page_admin_wipe_certificate},
 	{"GET", "/admin/mailboxes", ROLE_ADMIN, page_admin_mailboxes},
 	{"POST", "/admin/mailboxes/create", ROLE_ADMIN, page_admin_mailbox_create},
 	{"POST", "/admin/mailboxes/update", ROLE_ADMIN, page_admin_mailbox_update},

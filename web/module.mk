@@ -35,3 +35,4 @@ WEB_SRCS += web/admin_users.c
 WEB_SRCS += web/admin_mailboxes.c
 WEB_SRCS += web/admin_devices.c
 WEB_SRCS += web/admin_dialrules.c
+WEB_SRCS += web/admin_wipe.c

@@ -131,4 +131,9 @@ void web_prefixes_text(const struct dialrules_prefixes *p, char *out, size_t siz
 /* Session start after a login (sets the cookie). Returns 0 or an error. */
 int web_session_start(struct web_ctx *c, const char *user);
 
+/* Factory reset (admin_wipe.c; page_admin_wipe above): the confirmation
+ * and the download of erasure certificates. */
+void page_admin_wipe_post(struct web_ctx *c);
+void page_admin_wipe_certificate(struct web_ctx *c);
+
 #endif

@@ -116,9 +116,9 @@ Test(web_wipe, admin_sees_what_is_erased_and_the_form)
 
 	whm_login(&w, "ann", &s);
 	cr_assert_eq(whm_req(&w, "GET", "/admin/wipe", &s, NULL, NULL, &r), 200);
-	cr_assert_not_null(strstr(whm_body(&r), "<form method=\"post\" action=\"/admin/wipe\""));
+	cr_assert_not_null(strstr(whm_body(&r), "method=\"post\" action=\"/admin/wipe\""));
 	cr_assert_not_null(strstr(whm_body(&r), "name=\"phrase\""));
-	cr_assert_not_null(strstr(whm_body(&r), "type=\"password\" name=\"password\""));
+	cr_assert_not_null(strstr(whm_body(&r), "id=\"password\" name=\"password\""));
 	cr_assert_not_null(strstr(whm_body(&r), "TLS key"));
 	cr_assert_not_null(strstr(whm_body(&r), "audit log"));
 	cr_assert_not_null(strstr(whm_body(&r), "No factory reset of this appliance"));
@@ -183,6 +183,24 @@ Test(web_wipe, wrong_password_is_refused_and_recorded)
 	cr_assert(!reset_pending(w.data));
 	cr_assert_eq(whm_audit_count(&w, "security", "factory reset refused: wrong password"), 1);
 	cr_assert_eq(whm_audit_count(&w, "security", "ann"), 1);
+}
+
+Test(web_wipe, wrong_passwords_lock_the_account)
+{
+	struct whm_session s;
+	struct web_response r;
+
+	whm_login(&w, "ann", &s);
+	for (int i = 0; i < 3; i++) {
+		cr_assert_eq(whm_post(&w, "/admin/wipe", &s, PHRASE "&password=guess-1234", &r), 400);
+		web_response_clear(&r);
+	}
+	cr_assert_eq(whm_audit_count(&w, "lockout", "ann"), 1);
+	cr_assert_eq(whm_post(&w, "/admin/wipe", &s, GOOD, &r), 403);
+	cr_assert_not_null(strstr(whm_body(&r), "your account is locked"));
+	web_response_clear(&r);
+	cr_assert(!reset_pending(w.data));
+	cr_assert_eq(whm_audit_count(&w, "security", "account locked"), 1);
 }
 
 /* The blob files of the vault, as names. */
