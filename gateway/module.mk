@@ -69,3 +69,5 @@ GATEWAY_SRCS += gateway/sip_txn.c
 GATEWAY_SRCS += gateway/sip_ua.c
 GATEWAY_SRCS += gateway/sip_dialog.c
 GATEWAY_SRCS += gateway/sip_dialog_in.c
+GATEWAY_SRCS += gateway/sip_bindings.c
+GATEWAY_SRCS += gateway/sip_registrar.c

@@ -86,7 +86,7 @@ int sip_registrar_handle_register(struct sip_registrar *reg, const struct sipmsg
  * Returns 0 with the device's name in device (device_size bytes;
  * CATALOG_NAME_MAX + 1 is enough) and nothing in resp; or a status code
  * (401 challenge, 403 banned/locked, 400 malformed) with the complete
- * response in resp/*len for the transaction layer to send (for an INVITE
+ * response in resp (length in *len) for the transaction layer to send (for an INVITE
  * it still needs the ACK); or a negative FGW_ERR_* as above. Audit and
  * lockout as for REGISTER. */
 int sip_registrar_authorize(struct sip_registrar *reg, const struct sipmsg *req,
@@ -109,9 +109,19 @@ typedef void sip_registrar_binding_fn(void *arg, const char *device, const char 
 				      const char *source, int64_t expires_in_s);
 void sip_registrar_list(struct sip_registrar *reg, sip_registrar_binding_fn *fn, void *arg);
 
-/* Registers the control verb "sip-bindings" (one data line per binding:
- * "DEVICE CONTACT SOURCE EXPIRES_IN_S") on ctl, served from reg; call once
- * per control socket (sip_service does, at start). Returns 0 or a
+/* Sets device's SIP password under realm: stores HA1 for MD5 and SHA-256
+ * (user name = device name) in the catalog (storage/catalog_sip.h), at
+ * now_ms. Does not check the password policy (common/pwpolicy.h does).
+ * Returns 0, FGW_ERR_NOT_FOUND (no such catalog device), FGW_ERR_INVALID,
+ * or the catalog's code. Every copy of the password and HA1 is wiped. */
+struct catalog;
+int sip_registrar_set_password(struct catalog *cat, const char *device, const char *realm,
+			       const char *password, int64_t now_ms);
+
+/* Registers the control verbs "sip-bindings" (one data line per binding:
+ * "DEVICE CONTACT SOURCE EXPIRES_IN_S") and "sip-forget device=NAME"
+ * (drops its bindings; `faxgw sip remove` sends it) on ctl, served from
+ * reg; call once per control socket (sip_service does, at start). Returns 0 or a
  * control_register code. reg must outlive ctl's serving. */
 int sip_registrar_register_verbs(struct sip_registrar *reg, struct control *ctl);
 
