@@ -1,0 +1,183 @@
+/* Queued jobs sent over SIP: INVITE to the trunk or to the office
+ * device's registered contact, the fax once answered, and what the queue
+ * hears when no fax call came about. */
+#include <stdio.h>
+#include <string.h>
+
+#include "common/err.h"
+#include "common/log.h"
+#include "common/str.h"
+#include "gateway/call.h"
+#include "gateway/config.h"
+#include "gateway/daemon.h"
+#include "gateway/devpolicy.h"
+#include "gateway/queue_runner.h"
+#include "gateway/sip_calls_int.h"
+#include "gateway/sip_registrar.h"
+#include "gateway/sip_service.h"
+#include "gateway/sip_ua.h"
+
+#define URI_MAX 300
+
+/* The number as a Request-URI user: digits, '+', '*', '#'; the rest (spaces,
+ * dashes) dropped. */
+static int uri_user(const char *number, char *out, size_t size)
+{
+	size_t n = 0;
+
+	for (const char *p = number; *p != '\0'; p++) {
+		if (strchr("0123456789+*#", *p) == NULL)
+			continue;
+		if (n + 1 >= size)
+			return FGW_ERR_TOO_LARGE;
+		out[n++] = *p;
+	}
+	out[n] = '\0';
+	return n > 0 ? 0 : FGW_ERR_INVALID;
+}
+
+/* Where a trunk job goes: sip:NUMBER@trunk_proxy. */
+static int trunk_target(struct sc_call *c, char *uri, size_t size, const char **dest)
+{
+	const char *proxy = config_str(c->cfg, "sip", "trunk_proxy");
+	char user[64];
+	int rc;
+
+	if (proxy[0] == '\0') {
+		(void)str_copy(c->detail, sizeof c->detail,
+			       "no [sip] trunk_proxy: set the provider's host:port");
+		return FGW_ERR_CONFIG;
+	}
+	if ((rc = uri_user(c->job.job.destination, user, sizeof user)) != 0)
+		return rc;
+	*dest = proxy;
+	return str_format(uri, size, "sip:%s@%s", user, proxy);
+}
+
+/* Where a device job goes: the device's registered contact (the job's
+ * device, else the default office device). */
+static int device_target(struct sc_call *c, char *uri, size_t size, char *dest, size_t dsize)
+{
+	struct sip_registrar *reg = sip_service_registrar(c->m->svc);
+	const char *dev = c->job.device[0] != '\0' ? c->job.device : DEVPOLICY_DEFAULT_DEVICE;
+	int rc = reg == NULL ? FGW_ERR_NOT_FOUND :
+		 sip_registrar_lookup(reg, dev, uri, size, dest, dsize);
+
+	if (rc == FGW_ERR_NOT_FOUND && strcmp(dev, DEVPOLICY_DEFAULT_DEVICE) != 0 && reg != NULL)
+		rc = sip_registrar_lookup(reg, DEVPOLICY_DEFAULT_DEVICE, uri, size, dest, dsize);
+	if (rc == FGW_ERR_NOT_FOUND)
+		(void)str_format(c->detail, sizeof c->detail,
+				 "no office device %s is registered over SIP", dev);
+	return rc;
+}
+
+static int invite(struct sc_call *c, bool device)
+{
+	char uri[URI_MAX], dest_buf[SIP_REGISTRAR_SOURCE_MAX + 1], sdp[SDP_MAX_LEN];
+	const char *dest = dest_buf;
+	bool reg = strcmp(config_str(c->cfg, "sip", "trunk_mode"), "register") == 0;
+	const char *user = config_str(c->cfg, "sip", "trunk_user");
+	struct sip_invite_params p = {0};
+	size_t len;
+	int rc = device ? device_target(c, uri, sizeof uri, dest_buf, sizeof dest_buf) :
+		 trunk_target(c, uri, sizeof uri, &dest);
+
+	if (rc == 0)
+		rc = sc_media_init(c, sc_t38_policy(c->cfg, device));
+	if (rc == 0)
+		rc = sc_media_offer(c, sdp, sizeof sdp, &len);
+	if (rc != 0)
+		return rc;
+	p.request_uri = uri;
+	p.dest = dest[0] != '\0' ? dest : NULL;
+	p.proto = !device && strcmp(config_str(c->cfg, "sip", "trunk_transport"), "tcp") == 0 ?
+		  SIP_PROTO_TCP : SIP_PROTO_UDP;
+	p.from_user = !device && user[0] != '\0' ? user : NULL;
+	p.sdp = sdp;
+	p.sdp_len = len;
+	if (!device && reg) {
+		p.auth_user = user;
+		p.auth_password = config_str(c->cfg, "sip", "trunk_password");
+	}
+	return sip_ua_invite(sip_service_ua(c->m->svc), &p, c, &c->dlg);
+}
+
+static int place(void *impl, struct queue_attempt *att, const struct catalog_outjob *job)
+{
+	struct sip_calls *m = impl;
+	bool device = strcmp(job->line, CATALOG_LINE_DEVICE) == 0;
+	struct sc_call *c;
+	int rc;
+
+	if (m->stopping)
+		return FGW_ERR_STATE;
+	if ((c = sc_new(m, SC_OUTBOUND, NULL)) == NULL)
+		return FGW_ERR_NOMEM;
+	c->att = att;
+	c->job = *job;
+	(void)str_format(c->label, sizeof c->label, "%s/sip job %s", device ? "device" : "trunk",
+			 job->job.id);
+	if ((rc = invite(c, device)) != 0) {
+		log_warn("sip: job %s: the call cannot be placed: %s%s%s", job->job.id,
+			 fgw_strerror(rc), c->detail[0] != '\0' ? ": " : "", c->detail);
+		c->dlg = NULL;
+		sc_free(c);
+		return rc == FGW_ERR_BUSY ? FGW_ERR_BUSY : rc;
+	}
+	log_info("sip: call %s: calling %s", c->label, job->job.destination);
+	return 0;
+}
+
+static void hang_up(void *impl, struct queue_attempt *att)
+{
+	struct sip_calls *m = impl;
+
+	for (struct sc_call *c = m->calls; c != NULL; c = c->next) {
+		if (c->att != att)
+			continue;
+		if (c->call != NULL)
+			call_hang_up(c->call);
+		else
+			sc_hangup(c, "the job was cancelled");
+		return;
+	}
+}
+
+const struct queue_line_ops sc_line_ops = {.place = place, .hang_up = hang_up};
+
+void sc_out_answered(struct sc_call *c, const char *sdp, size_t len)
+{
+	struct fax_endpoint *ep = NULL;
+	int rc = sc_media_answered(c, sdp, len);
+
+	if (rc == 0)
+		rc = sc_endpoint(c, c->on_t38 ? FAX_T38 : FAX_AUDIO, &ep);
+	if (rc == 0)
+		rc = sc_start_fax(c, ep);
+	if (rc != 0) {
+		(void)str_format(c->detail, sizeof c->detail, "the answered call has no usable "
+				 "media: %s", fgw_strerror(rc));
+		sc_hangup(c, c->detail);
+		return;
+	}
+	log_info("sip: call %s: answered%s; sending", c->label, c->on_t38 ? " in T.38" : "");
+}
+
+void sc_out_ended(struct sc_call *c, int status, const char *reason)
+{
+	enum queue_result res = QUEUE_FAILED;
+	char text[160];
+
+	if (status == 486 || status == 600 || status == 603)
+		res = QUEUE_BUSY;
+	else if (status == 408 || status == 480 || status == 487)
+		res = QUEUE_NO_ANSWER;
+	if (c->detail[0] != '\0')
+		(void)str_copy(text, sizeof text, c->detail);
+	else
+		(void)str_format(text, sizeof text, "%s (SIP %d, %s)", res == QUEUE_BUSY ? "busy" :
+				 res == QUEUE_NO_ANSWER ? "no answer" : "call failed", status, reason);
+	c->reported = true;
+	queue_runner_attempt_done(c->att, NULL, res, text);
+	c->att = NULL;
+}
