@@ -19,8 +19,8 @@
 
 #include "common/err.h"
 #include "common/log.h"
+#include "common/pwpolicy.h"
 #include "common/str.h"
-#include "web/embedded.h"
 
 #define VERIFIER_VERSION 1
 #define SALT_LEN 16
@@ -28,44 +28,18 @@
 #define SCRYPT_R 8
 #define SCRYPT_P 1
 
+/* The policy itself lives in common/pwpolicy.c, shared with `faxgw sip
+ * password`; these keep the web's names. */
+_Static_assert(AUTH_PASSWORD_MIN == PWPOLICY_MIN && AUTH_PASSWORD_MAX == PWPOLICY_MAX,
+	       "web and common password limits agree");
 bool auth_password_denied(const char *password)
 {
-	const char *p = (const char *)web_embed_password_denylist_txt;
-	size_t plen = strlen(password);
-
-	while (*p) {
-		size_t n = strcspn(p, "\n");
-		size_t m = n;
-		while (m > 0 && (p[m - 1] == '\r' || p[m - 1] == ' '))
-			m--;
-		if (p[0] != '#' && m == plen && strncasecmp(p, password, m) == 0)
-			return true;
-		p += n;
-		if (*p == '\n')
-			p++;
-	}
-	return false;
+	return pwpolicy_denied(password);
 }
 
 int auth_password_policy(const char *user, const char *password, char *why, size_t why_size)
 {
-	const char *msg = NULL;
-	size_t len = strnlen(password, AUTH_PASSWORD_MAX + 1);
-
-	if (len < AUTH_PASSWORD_MIN)
-		msg = "The password must have at least 8 characters.";
-	else if (len > AUTH_PASSWORD_MAX)
-		msg = "The password must have at most 256 characters.";
-	else if (auth_password_denied(password))
-		msg = "This password is on the list of common and factory-default "
-		      "passwords; choose another one.";
-	else if (user && strcasecmp(user, password) == 0)
-		msg = "The password must not be the user name.";
-	if (!msg)
-		return FGW_OK;
-	if (why && str_copy(why, why_size, msg) != FGW_OK && why_size)
-		why[0] = '\0';
-	return FGW_ERR_BAD_PASSWORD;
+	return pwpolicy_check(user, password, why, why_size);
 }
 
 static int scrypt(const char *password, const uint8_t *salt, unsigned log2_n, uint8_t *out)
