@@ -17,5 +17,6 @@ int cmd_release(int argc, char **argv);
 int cmd_send(int argc, char **argv);
 int cmd_jobs(int argc, char **argv);
 int cmd_device(int argc, char **argv);
+int cmd_sip(int argc, char **argv);
 
 #endif

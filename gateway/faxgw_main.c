@@ -26,6 +26,7 @@ static const struct command commands[] = {
 	{"release", cmd_release, "list or release the faxes held in a mailbox (PIN), as TIFF or PDF"},
 	{"tls", cmd_tls, "install the HTTPS certificate and key (tls install CERT KEY)"},
 	{"device", cmd_device, "list, set or delete office devices and their outbound policy"},
+	{"sip", cmd_sip, "set or remove SIP device passwords, list registrations"},
 };
 
 static void usage(FILE *out)

@@ -71,3 +71,4 @@ GATEWAY_SRCS += gateway/sip_dialog.c
 GATEWAY_SRCS += gateway/sip_dialog_in.c
 GATEWAY_SRCS += gateway/sip_bindings.c
 GATEWAY_SRCS += gateway/sip_registrar.c
+GATEWAY_SRCS += gateway/cmd_sip.c
