@@ -570,3 +570,8 @@ double daemon_uptime(const struct daemon *d)
 	return (double)(now.tv_sec - d->started.tv_sec) +
 	       (double)(now.tv_nsec - d->started.tv_nsec) / 1e9;
 }
+
+const char *daemon_stop_reason(const struct daemon *d)
+{
+	return d->stop_reason;
+}

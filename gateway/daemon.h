@@ -83,6 +83,10 @@ void daemon_inbox_forward(const struct daemon *d, inbound_forward_fn *fn, void *
 /* Seconds since the daemon started serving. */
 double daemon_uptime(const struct daemon *d);
 
+/* Why the loop stopped: the first reason given to daemon_stop
+ * ("SIGTERM", "factory reset", ...), or "" while it runs. Owned by d. */
+const char *daemon_stop_reason(const struct daemon *d);
+
 /* Registers fn(arg) to run when the daemon stops, before calls are aborted
  * (e.g. stop accepting jobs, flush a queue); last registered runs first.
  * Returns 0 or FGW_ERR_NOMEM. */

@@ -1,9 +1,11 @@
 /* faxgwd: the faxgw daemon. */
 #include <event2/event.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "common/err.h"
 #include "common/log.h"
@@ -64,7 +66,7 @@ static daemon_module_fn *const web_modules[] = {
 static void stop_for_reset(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd, (void)what;
-	daemon_stop(arg, "factory reset");
+	daemon_stop(arg, RESET_STOP_REASON);
 }
 
 /* One run of the daemon; *reset tells whether a factory reset waits. */
@@ -86,9 +88,37 @@ static int serve_once(const char *config_path, bool foreground, bool *reset,
 		rc = FGW_ERR_NOMEM;
 	if (rc == 0)
 		rc = daemon_run(d);
+	/* stopped otherwise (SIGTERM): the reset waits for the next start */
+	*reset = rc == 0 && strcmp(daemon_stop_reason(d), RESET_STOP_REASON) == 0 &&
+		 reset_pending(data_dir);
 	daemon_free(d);
-	*reset = rc == 0 && reset_pending(data_dir);
 	return rc;
+}
+
+/* Runs the reset with SIGTERM/SIGINT held back: a wipe is not cut in the
+ * middle. *stop tells whether one came meanwhile (then do not start
+ * again; the new device is ready for the next start). */
+static int reset_uncut(const char *data_dir, bool *stop)
+{
+	struct store_erase_report rep;
+	sigset_t hold, old, pending;
+	int rc;
+
+	*stop = false;
+	if (sigemptyset(&hold) != 0 || sigaddset(&hold, SIGTERM) != 0 ||
+	    sigaddset(&hold, SIGINT) != 0 || sigprocmask(SIG_BLOCK, &hold, &old) != 0)
+		return FGW_ERR_IO;
+	log_info("factory reset of %s: wiping", data_dir);
+	rc = reset_run(data_dir, &rep, NULL);
+	if (rc == 0)
+		log_info("factory reset done; certificate %s", rep.cert_path);
+	if (sigpending(&pending) == 0 &&
+	    (sigismember(&pending, SIGTERM) == 1 || sigismember(&pending, SIGINT) == 1)) {
+		log_info("a stop was asked for during the reset: not starting again");
+		*stop = true;
+		return rc;
+	}
+	return sigprocmask(SIG_SETMASK, &old, NULL) == 0 ? rc : FGW_ERR_IO;
 }
 
 /* Runs the daemon; after a factory reset asked for on the web page (the
@@ -96,9 +126,8 @@ static int serve_once(const char *config_path, bool foreground, bool *reset,
  * starts again on it in the first-run state. */
 static int serve(const char *config_path, bool foreground)
 {
-	struct store_erase_report rep;
 	char data_dir[4096];
-	bool reset = false;
+	bool reset = false, stop = false;
 	int rc;
 
 	log_init("faxgwd", foreground, LOG_LEVEL_INFO);
@@ -106,11 +135,9 @@ static int serve(const char *config_path, bool foreground)
 		if ((rc = serve_once(config_path, foreground, &reset, data_dir,
 				     sizeof data_dir)) != 0 || !reset)
 			break;
-		log_info("factory reset of %s: wiping", data_dir);
-		if ((rc = reset_run(data_dir, &rep, NULL)) != 0)
+		if ((rc = reset_uncut(data_dir, &stop)) != 0 || stop)
 			break;
-		log_info("factory reset done; certificate %s; starting on the new device",
-			 rep.cert_path);
+		log_info("starting on the new device");
 	} while (reset);
 	log_info("stopped");
 	return rc == 0 ? 0 : 1;

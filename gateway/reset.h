@@ -14,6 +14,7 @@
 
 #define RESET_REQUEST_FILE "reset-requested" /* DIR/; wiped by the reset itself */
 #define RESET_NAME_MAX 200                   /* certificate file names */
+#define RESET_STOP_REASON "factory reset"    /* daemon_stop reason of a reset */
 
 /* Makes DIR/STORE_ERASURE_DIR if missing (0700, owned like dir so the
  * service user reads what root wrote) and puts its path in path. Returns

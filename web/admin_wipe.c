@@ -137,45 +137,49 @@ static void show_fields(struct html *h, const char *json)
 	html_raw(h, "</table>");
 }
 
-/* The newest certificate: its fields, whether it verifies against the
- * public key saved beside it, and the downloads. */
-static void show_latest(struct web_ctx *c)
+/* Reads the certificate name and the public key saved beside it. */
+static int load_cert(struct web_ctx *c, const char *name, char **json, size_t *len, char **pem)
 {
-	struct html *h = c->resp->body;
-	char name[RESET_NAME_MAX], base[RESET_NAME_MAX], path[PATH_CAP], pub[PATH_CAP];
-	char why[CERT_WHY_MAX] = "";
-	char *json = NULL;
-	size_t len = 0;
-	int rc;
+	char path[PATH_CAP], pub[PATH_CAP];
+	size_t pem_len;
+	int rc = cert_path(c, name, path, sizeof path);
 
-	(void)len;
-	html_raw(h, "<section class=\"card\"><h2>Erasure certificate of the last reset</h2>");
-	if (reset_latest(store_dir(c->app->store), name, sizeof name) != FGW_OK) {
-		html_raw(h, "<p>No factory reset of this appliance has left a certificate yet.</p>"
-			 "</section>");
-		return;
-	}
-	(void)str_format(base, sizeof base, "%.*s", (int)(strlen(name) - 5), name);
-	if (cert_path(c, name, path, sizeof path) != FGW_OK ||
-	    str_format(pub, sizeof pub, "%.*s.pub.pem", (int)(strlen(path) - 5), path) != FGW_OK ||
-	    read_small(path, &json, &len) != FGW_OK) {
-		html_raw(h, "<div class=\"msg error\">The certificate file cannot be read.</div>"
-			 "</section>");
-		return;
-	}
-	rc = cert_verify_files(path, pub, why, sizeof why);
-	html_raw(h, rc == FGW_OK ? "<div class=\"msg ok\" id=\"cert-state\">" :
-				   "<div class=\"msg error\" id=\"cert-state\">");
+	*json = *pem = NULL;
+	if (rc == FGW_OK)
+		rc = str_format(pub, sizeof pub, "%.*s.pub.pem", (int)(strlen(path) - 5), path);
+	if (rc == FGW_OK)
+		rc = read_small(path, json, len);
+	if (rc == FGW_OK && read_small(pub, pem, &pem_len) != FGW_OK)
+		*pem = NULL; /* shown as not verifiable */
+	return rc;
+}
+
+/* Whether json verifies with pem: the same bytes as those shown. */
+static void show_state(struct html *h, const char *name, const char *json, size_t len,
+		       const char *pem)
+{
+	char why[CERT_WHY_MAX] = "the public key saved beside it is missing";
+	int rc = pem != NULL ? cert_verify(json, len, pem, why, sizeof why) : FGW_ERR_NOT_FOUND;
+
+	html_raw(h, rc == FGW_OK ? "<div class=\"msg ok\" id=\"cert-state\">"
+				 : "<div class=\"msg error\" id=\"cert-state\">");
 	html_text(h, name);
-	html_raw(h, rc == FGW_OK ? ": signature valid against the public key saved with it. "
-				   "Compare the verification key below with the signing.pub.pem "
-				   "you kept from faxgw init.</div>"
-				 : ": NOT valid: ");
-	if (rc != FGW_OK) {
-		html_text(h, why);
-		html_raw(h, "</div>");
+	if (rc == FGW_OK) {
+		html_raw(h, ": signature valid against the public key saved with it. Compare the "
+			 "verification key below with the signing.pub.pem you kept from faxgw "
+			 "init.</div>");
+		return;
 	}
-	show_fields(h, json);
+	html_raw(h, ": NOT valid: ");
+	html_text(h, why);
+	html_raw(h, "</div>");
+}
+
+static void show_downloads(struct html *h, const char *name)
+{
+	char base[RESET_NAME_MAX];
+
+	(void)str_format(base, sizeof base, "%.*s", (int)(strlen(name) - 5), name);
 	html_raw(h, "<p>");
 	download_link(h, base, ".json", "Download certificate (JSON, signed)");
 	download_link(h, base, ".pub.pem", "Download public key");
@@ -184,8 +188,35 @@ static void show_latest(struct web_ctx *c)
 	html_text(h, name);
 	html_raw(h, " --pubkey ");
 	html_text(h, base);
-	html_raw(h, ".pub.pem</code></p></section>");
+	html_raw(h, ".pub.pem</code></p>");
+}
+
+/* The newest certificate: whether it verifies against the public key
+ * saved beside it, its fields, and the downloads. */
+static void show_latest(struct web_ctx *c)
+{
+	struct html *h = c->resp->body;
+	char name[RESET_NAME_MAX];
+	char *json = NULL, *pem = NULL;
+	size_t len = 0;
+
+	html_raw(h, "<section class=\"card\"><h2>Erasure certificate of the last reset</h2>");
+	if (reset_latest(store_dir(c->app->store), name, sizeof name) != FGW_OK) {
+		html_raw(h, "<p>No factory reset of this appliance has left a certificate yet.</p>"
+			 "</section>");
+		return;
+	}
+	if (load_cert(c, name, &json, &len, &pem) != FGW_OK) {
+		html_raw(h, "<div class=\"msg error\">The certificate file cannot be read.</div>"
+			 "</section>");
+		return;
+	}
+	show_state(h, name, json, len, pem);
+	show_fields(h, json);
+	show_downloads(h, name);
+	html_raw(h, "</section>");
 	free(json);
+	free(pem);
 }
 
 /* ---- the page ------------------------------------------------------------ */
@@ -289,7 +320,7 @@ static bool account_locked(struct web_ctx *c)
 static void stop_daemon(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd, (void)what;
-	daemon_stop(arg, "factory reset");
+	daemon_stop(arg, RESET_STOP_REASON);
 }
 
 /* Stops the daemon once this answer had time to leave; without a daemon
