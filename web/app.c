@@ -67,6 +67,8 @@ static const struct route routes[] = {
 	{"POST", "/admin/devices/save", ROLE_ADMIN, page_admin_device_save},
 	{"POST", "/admin/devices/delete", ROLE_ADMIN, page_admin_device_delete},
 	{"GET", "/admin/dialrules", ROLE_ADMIN, page_admin_dialrules},
+	{"GET", "/account/password", ROLE_ANY, page_account_password_form},
+	{"POST", "/account/password", ROLE_ANY, page_account_password_post},
 };
 
 int web_role_bit(const char *role)
@@ -214,36 +216,54 @@ int web_session_start(struct web_ctx *c, const char *user)
 	return rc;
 }
 
-/* Finds the session named by the cookie; expired ones are deleted. */
-static void session_load(struct web_ctx *c)
+/* The session named by cookie into *s and its user into *u, the
+ * derived keys into key and csrf (either may be NULL); expired sessions
+ * are deleted. Returns 0 or an error (no such live session). */
+static int session_find(struct web_app *app, const char *cookie, struct catalog_session *s,
+			struct catalog_user *u, char *key, char *csrf)
 {
-	struct catalog *cat = store_catalog(c->app->store);
-	char token[AUTH_TOKEN_HEX + 1];
-	struct catalog_session s;
+	struct catalog *cat = store_catalog(app->store);
+	char token[AUTH_TOKEN_HEX + 1], id[AUTH_TOKEN_HEX + 1];
 	int64_t now = web_now_ms();
+	int rc = FGW_ERR_NOT_FOUND;
 
-	if (!c->req->cookie ||
-	    http_cookie_get(c->req->cookie, COOKIE_NAME, token, sizeof token) != FGW_OK ||
+	if (!cookie || http_cookie_get(cookie, COOKIE_NAME, token, sizeof token) != FGW_OK ||
 	    strlen(token) != AUTH_TOKEN_HEX)
-		return;
-	if (auth_token_derive("session", token, c->session_key) != FGW_OK ||
-	    auth_token_derive("csrf", token, c->csrf) != FGW_OK ||
-	    catalog_session_get(cat, c->session_key, &s) != FGW_OK)
 		goto out;
-	if (s.expires_ms <= now ||
-	    s.created_ms + (int64_t)c->app->set.max_hours * 3600000 <= now) {
-		if (catalog_session_delete(cat, s.id) != FGW_OK)
+	rc = auth_token_derive("session", token, id);
+	if (rc == FGW_OK && csrf)
+		rc = auth_token_derive("csrf", token, csrf);
+	if (rc == FGW_OK)
+		rc = catalog_session_get(cat, id, s);
+	if (rc != FGW_OK)
+		goto out;
+	if (s->expires_ms <= now || s->created_ms + (int64_t)app->set.max_hours * 3600000 <= now) {
+		if (catalog_session_delete(cat, s->id) != FGW_OK)
 			log_warn("web: cannot delete an expired session");
+		rc = FGW_ERR_NOT_FOUND;
 		goto out;
 	}
-	if (catalog_user_get(cat, s.user, &c->user) != FGW_OK)
-		goto out;
-	if (catalog_session_touch(cat, s.id, session_expiry(c->app, s.created_ms, now)) != FGW_OK)
+	rc = catalog_user_get(cat, s->user, u);
+	if (rc == FGW_OK && key)
+		rc = str_copy(key, AUTH_TOKEN_HEX + 1, id);
+out:
+	OPENSSL_cleanse(token, sizeof token);
+	return rc;
+}
+
+/* Finds the session named by the cookie and extends it. */
+static void session_load(struct web_ctx *c)
+{
+	struct catalog_session s;
+
+	if (session_find(c->app, c->req->cookie, &s, &c->user, c->session_key, c->csrf) !=
+	    FGW_OK)
+		return;
+	if (catalog_session_touch(store_catalog(c->app->store), s.id,
+				  session_expiry(c->app, s.created_ms, web_now_ms())) != FGW_OK)
 		log_warn("web: cannot extend a session");
 	c->role = web_role_bit(c->user.role);
 	c->logged_in = c->role != 0;
-out:
-	OPENSSL_cleanse(token, sizeof token);
 }
 
 /* ---- access checks ------------------------------------------------------ */
@@ -434,11 +454,55 @@ static void security_headers(struct web_ctx *c, bool cacheable)
 		web_set_header(c, "Content-Type", "text/html; charset=utf-8");
 }
 
+/* A user whose password an administrator set may change it and log out,
+ * nothing else, until it is changed. */
+static bool password_chosen(struct web_ctx *c, const struct route *rt)
+{
+	if (!c->logged_in || !c->user.must_change || rt->roles == 0 || rt->fn == page_logout ||
+	    rt->fn == page_account_password_form || rt->fn == page_account_password_post)
+		return true;
+	if (strcmp(c->req->method, "POST") == 0)
+		web_error(c, 403, "An administrator set your password: choose your own on the "
+			  "password page first; nothing was done.");
+	else
+		web_redirect(c, "/account/password");
+	return false;
+}
+
+/* What server.c's early refusal means, in words. */
+static void refused(struct web_ctx *c, int status)
+{
+	switch (status) {
+	case 403:
+		web_error(c, 403, "Your session has ended or may not upload documents; log in "
+			  "again. The upload was not read.");
+		break;
+	case 411:
+		web_error(c, 411, "Send the form with a Content-Length (chunked bodies are not "
+			  "taken).");
+		break;
+	case 431:
+		web_error(c, 431, "The request headers are too large.");
+		break;
+	case 413:
+		web_error(c, 413, "The request is too large: forms take at most 64 KiB, "
+			  "documents on the Send page 25 MiB. It was not read.");
+		break;
+	default:
+		web_error(c, 400, "The request headers are malformed.");
+		break;
+	}
+}
+
 static void dispatch(struct web_ctx *c)
 {
 	const struct route *rt;
 	bool known;
 
+	if (c->req->refused) {
+		refused(c, c->req->refused);
+		return;
+	}
 	if (c->req->headers_len > WEB_HEADERS_MAX) {
 		web_error(c, 431, "The request headers are too large.");
 		return;
@@ -453,31 +517,125 @@ static void dispatch(struct web_ctx *c)
 		return;
 	unlock_sweep(c->app->unlocks, web_now_ms());
 	session_load(c);
-	if (authorise(c, rt))
+	if (authorise(c, rt) && password_chosen(c, rt))
 		rt->fn(c);
 }
 
-void web_handle(struct web_app *app, const struct web_request *req, struct web_response *resp)
+int web_body_verdict(struct web_app *app, const char *method, const char *path,
+		     const char *cookie, unsigned long long len)
 {
-	struct web_ctx c = { .app = app, .req = req, .resp = resp };
+	struct catalog_session s;
+	struct catalog_user u;
+	bool known, may;
+	const struct route *rt;
 
+	if (len <= WEB_FORM_BODY_MAX)
+		return 0;
+	rt = find_route(method, path, &known);
+	if (!rt || !upload_route(rt) || len > HTTP_MULTIPART_MAX_BYTES)
+		return 413;
+	may = session_find(app, cookie, &s, &u, NULL, NULL) == FGW_OK && !u.must_change &&
+	      (web_role_bit(u.role) & rt->roles) != 0;
+	OPENSSL_cleanse(&u, sizeof u);
+	return may ? 0 : 403;
+}
+
+static bool response_start(struct web_response *resp)
+{
 	memset(resp, 0, sizeof *resp);
 	resp->status = 200;
 	resp->body = html_new(HTML_PAGE_MAX);
-	if (!resp->body) {
+	if (!resp->body)
 		resp->status = 503;
-		return;
-	}
-	dispatch(&c);
+	return resp->body != NULL;
+}
+
+/* The page-size check and the headers every answer carries. */
+static void response_finish(struct web_ctx *c)
+{
+	struct web_response *resp = c->resp;
+
 	if (html_failed(resp->body)) {
 		html_free(resp->body);
 		resp->body = html_new(256);
 		resp->status = 500;
 		html_raw(resp->body, "The page is too large.");
 	}
-	security_headers(&c, strcmp(req->path, "/static/style.css") == 0 && resp->status == 200);
+	security_headers(c, strcmp(c->req->path, "/static/style.css") == 0 &&
+		resp->status == 200);
+}
+
+void web_handle(struct web_app *app, const struct web_request *req, struct web_response *resp)
+{
+	struct web_ctx c = { .app = app, .req = req, .resp = resp };
+
+	if (!response_start(resp))
+		return;
+	dispatch(&c);
+	if (resp->later) {
+		html_free(resp->body);
+		resp->body = NULL;
+	} else {
+		response_finish(&c);
+	}
 	http_form_free(&c.form);
 	http_form_free(&c.query);
 	OPENSSL_cleanse(&c.user, sizeof c.user);
 	OPENSSL_cleanse(c.csrf, sizeof c.csrf);
+}
+
+/* ---- answers given later ------------------------------------------------ */
+
+bool web_later_begin(struct web_ctx *c, struct web_later *l)
+{
+	if (!c->req->reply)
+		return false;
+	memset(l, 0, sizeof *l);
+	l->app = c->app;
+	l->req = *c->req;
+	if (str_copy(l->peer, sizeof l->peer, c->req->peer) != FGW_OK ||
+	    str_copy(l->path, sizeof l->path, c->req->path) != FGW_OK) {
+		OPENSSL_cleanse(l, sizeof *l);
+		return false;
+	}
+	l->req.peer = l->peer;
+	l->req.path = l->path;
+	l->req.method = "POST";
+	l->req.query = l->req.cookie = l->req.content_type = NULL;
+	l->req.body = NULL;
+	l->req.body_len = 0;
+	l->user = c->user;
+	l->role = c->role;
+	memcpy(l->session_key, c->session_key, sizeof l->session_key);
+	memcpy(l->csrf, c->csrf, sizeof l->csrf);
+	c->resp->later = true;
+	return true;
+}
+
+bool web_later_session_alive(struct web_later *l)
+{
+	struct catalog_session s;
+
+	return catalog_session_get(store_catalog(l->app->store), l->session_key, &s) == FGW_OK;
+}
+
+void web_later_answer(struct web_later *l, void (*page)(struct web_ctx *c, void *arg),
+		      void *arg)
+{
+	struct web_response resp;
+	struct web_ctx c = { .app = l->app, .req = &l->req, .resp = &resp, .logged_in = true,
+			     .user = l->user, .role = l->role };
+
+	memcpy(c.session_key, l->session_key, sizeof c.session_key);
+	memcpy(c.csrf, l->csrf, sizeof c.csrf);
+	if (response_start(&resp)) {
+		page(&c, arg);
+		response_finish(&c);
+	}
+	l->req.reply(l->req.reply_arg, &resp);
+	web_response_clear(&resp);
+	OPENSSL_cleanse(&c.user, sizeof c.user);
+	OPENSSL_cleanse(c.csrf, sizeof c.csrf);
+	OPENSSL_cleanse(c.session_key, sizeof c.session_key);
+	OPENSSL_cleanse(l, sizeof *l);
 }

@@ -36,3 +36,6 @@ WEB_SRCS += web/admin_mailboxes.c
 WEB_SRCS += web/admin_devices.c
 WEB_SRCS += web/admin_dialrules.c
 WEB_SRCS += web/admin_wipe.c
+WEB_SRCS += web/account.c
+WEB_SRCS += web/gate.c
+WEB_SRCS += web/convert_async.c

@@ -32,6 +32,7 @@ static const struct { const char *path, *label; int roles; } nav[] = {
 	{"/admin/dialrules", "Dial rules", ROLE_ADMIN},
 	{"/admin/config", "Configuration", ROLE_ADMIN},
 	{"/admin/wipe", "Factory reset", ROLE_ADMIN},
+	{"/account/password", "Password", ROLE_ANY},
 };
 
 void web_page_begin(struct web_ctx *c, const char *title)
@@ -47,7 +48,8 @@ void web_page_begin(struct web_ctx *c, const char *title)
 	if (c->logged_in) {
 		html_raw(h, "<nav>");
 		for (size_t i = 0; i < sizeof nav / sizeof nav[0]; i++) {
-			if (!(nav[i].roles & c->role))
+			if (!(nav[i].roles & c->role) || (c->user.must_change &&
+			    strcmp(nav[i].path, "/account/password") != 0))
 				continue;
 			html_raw(h, "<a href=\"");
 			html_raw(h, nav[i].path);
@@ -301,6 +303,7 @@ void page_login_post(struct web_ctx *c)
 	const char *user = http_form_get(&c->form, "user");
 	const char *pw = http_form_get(&c->form, "password");
 	struct catalog_user u;
+	bool must_change;
 	int rc;
 
 	if (!user || !pw || !user[0] || strlen(user) > CATALOG_NAME_MAX) {
@@ -320,6 +323,7 @@ void page_login_post(struct web_ctx *c)
 		return;
 	}
 	rc = check_password(c, user, pw, &u);
+	must_change = rc == FGW_OK && u.must_change;
 	OPENSSL_cleanse(&u, sizeof u);
 	if (rc != FGW_OK) {
 		login_failed(c, user, "wrong user name or password");
@@ -330,8 +334,9 @@ void page_login_post(struct web_ctx *c)
 		web_error(c, 500, "The login could not be completed; see the system log.");
 		return;
 	}
-	web_audit(c, AUDIT_LOGIN, user, NULL);
-	web_redirect(c, "/dashboard");
+	web_audit(c, AUDIT_LOGIN, user, must_change ? "password set by an administrator: "
+		  "must choose a new one" : NULL);
+	web_redirect(c, must_change ? "/account/password" : "/dashboard");
 }
 
 void page_logout(struct web_ctx *c)

@@ -20,6 +20,7 @@
 #include "gateway/send_job.h"
 #include "storage/memfile.h"
 #include "storage/store.h"
+#include "web/convert_async.h"
 #include "web/embedded.h"
 #include "web/preview.h"
 #include "web/web_int.h"
@@ -27,7 +28,8 @@
 #define SEND_PENDING_MAX 16          /* documents waiting, all sessions */
 #define SEND_PER_SESSION_MAX 2       /* documents waiting per session */
 #define SEND_PENDING_MS (15 * 60000) /* a preview lives this long unconfirmed */
-#define SEND_CONVERT_SECONDS 30u     /* Ghostscript's share of the daemon's loop */
+#define SEND_CONVERT_SECONDS 30u     /* Ghostscript's deadline per upload */
+#define SEND_CONVERT_MAX 2           /* conversions running, all sessions */
 #define SEND_NAME_MAX 128
 
 struct send_pending {
@@ -42,8 +44,19 @@ struct send_pending {
 	int64_t expires_ms;
 };
 
+/* An upload being converted in a child process; the request is answered
+ * when it ends (web_later). */
+struct send_convert {
+	struct send_store *store;
+	struct convert_job *job;
+	struct web_later later;
+	struct dialrules_decision d;
+	char name[SEND_NAME_MAX];
+};
+
 struct send_store {
 	struct send_pending p[SEND_PENDING_MAX];
+	struct send_convert *conv[SEND_CONVERT_MAX];
 };
 
 /* ---- documents waiting for confirmation -------------------------------- */
@@ -67,6 +80,14 @@ void send_store_free(struct send_store *s)
 		return;
 	for (size_t i = 0; i < SEND_PENDING_MAX; i++)
 		pending_drop(&s->p[i]);
+	/* the daemon stops: the requests go unanswered with their connections */
+	for (size_t i = 0; i < SEND_CONVERT_MAX; i++) {
+		if (!s->conv[i])
+			continue;
+		convert_job_cancel(s->conv[i]->job);
+		OPENSSL_cleanse(s->conv[i], sizeof *s->conv[i]);
+		free(s->conv[i]);
+	}
 	free(s);
 }
 
@@ -274,43 +295,6 @@ static int check_numbers(struct web_ctx *c, const char *to, const char *again,
 	return FGW_OK;
 }
 
-/* The uploaded bytes into a new memory file, converted; *out the fax
- * TIFF. On error the form is shown again with the reason. */
-static int convert_upload(struct web_ctx *c, const struct http_part *file, int *out,
-			  unsigned *pages)
-{
-	char msg[CONVERT_MSG_MAX];
-	const char *name = file->filename[0] ? file->filename : "the upload";
-	int in, rc;
-
-	*out = -1;
-	if (convert_sniff(file->data, file->len) == CONVERT_UNKNOWN) {
-		(void)str_format(msg, sizeof msg, "%s is not a PDF, TIFF or PNG document "
-				 "(judged by its content, not its name). Choose another "
-				 "file.", name);
-		c->resp->status = 400;
-		send_form(c, NULL, msg);
-		return FGW_ERR_UNSUPPORTED;
-	}
-	in = memfile_create("faxgw-upload");
-	if (in < 0)
-		rc = in;
-	else if (write(in, file->data, file->len) != (ssize_t)file->len)
-		rc = FGW_ERR_IO;
-	else
-		rc = convert_to_fax(in, name, SEND_CONVERT_SECONDS, out, pages, msg, sizeof msg);
-	if (in >= 0)
-		(void)memfile_wipe_close(in);
-	if (rc != FGW_OK) {
-		if (rc == FGW_ERR_IO || rc == FGW_ERR_NOMEM)
-			(void)str_format(msg, sizeof msg, "The document could not be "
-					 "converted: %s. Try again.", fgw_strerror(rc));
-		c->resp->status = 400;
-		send_form(c, NULL, msg);
-	}
-	return rc;
-}
-
 static void preview_page(struct web_ctx *c, const struct send_pending *p)
 {
 	struct html *h = c->resp->body;
@@ -375,14 +359,147 @@ static int hold_document(struct web_ctx *c, int fd, unsigned pages, const char *
 	return FGW_OK;
 }
 
+/* ---- conversion (web/convert_async.h) -------------------------------------- */
+
+struct converted {
+	struct convert_result *res;
+	const struct dialrules_decision *d;
+	const char *name;
+	bool session_gone;
+};
+
+/* The answer to an upload once converted: the preview, or the form with
+ * the reason. Takes res->fd. */
+static void converted_page(struct web_ctx *c, void *arg)
+{
+	struct converted *cv = arg;
+	struct convert_result *res = cv->res;
+
+	if (cv->session_gone) {
+		c->logged_in = false;
+		web_error(c, 403, "Your session ended while the document was being converted; "
+			  "nothing was kept. Log in and upload it again.");
+	} else if (res->rc != FGW_OK) {
+		if (res->rc == FGW_ERR_IO || res->rc == FGW_ERR_NOMEM || !res->msg[0])
+			(void)str_format(res->msg, sizeof res->msg, "The document could not be "
+					 "converted: %s. Try again.", fgw_strerror(res->rc));
+		c->resp->status = 400;
+		send_form(c, NULL, res->msg);
+	} else if (hold_document(c, res->fd, res->pages, cv->name, cv->d) == FGW_OK) {
+		res->fd = -1;
+	} else {
+		c->resp->status = 429;
+		send_form(c, NULL, "Too many documents are waiting for confirmation; confirm "
+			  "or cancel one first, or wait 15 minutes.");
+	}
+	if (res->fd >= 0)
+		(void)memfile_wipe_close(res->fd);
+	res->fd = -1;
+}
+
+static void conversion_done(void *arg, struct convert_result *res)
+{
+	struct send_convert *sc = arg;
+	struct converted cv = { res, &sc->d, sc->name, !web_later_session_alive(&sc->later) };
+
+	for (size_t i = 0; i < SEND_CONVERT_MAX; i++)
+		if (sc->store->conv[i] == sc)
+			sc->store->conv[i] = NULL;
+	web_later_answer(&sc->later, converted_page, &cv);
+	OPENSSL_cleanse(sc, sizeof *sc);
+	free(sc);
+}
+
+/* A free conversion slot, or NULL when SEND_CONVERT_MAX run or this
+ * session has one running. */
+static struct send_convert **convert_slot(struct web_ctx *c)
+{
+	struct send_store *s = c->app->sends;
+	struct send_convert **free_slot = NULL;
+
+	for (size_t i = 0; i < SEND_CONVERT_MAX; i++) {
+		if (!s->conv[i])
+			free_slot = free_slot ? free_slot : &s->conv[i];
+		else if (strcmp(s->conv[i]->later.session_key, c->session_key) == 0)
+			return NULL;
+	}
+	return free_slot;
+}
+
+/* Converts in a child process and answers when it ends; false when this
+ * server cannot wait (then nothing was started). */
+static bool convert_later(struct web_ctx *c, int in, struct send_convert **slot,
+			  const char *name, const struct dialrules_decision *d)
+{
+	struct send_convert *sc;
+	int rc;
+
+	if (!c->app->daemon || !c->req->reply)
+		return false;
+	sc = calloc(1, sizeof *sc);
+	if (!sc || !web_later_begin(c, &sc->later)) {
+		free(sc);
+		return false;
+	}
+	sc->store = c->app->sends;
+	sc->d = *d;
+	if (str_copy(sc->name, sizeof sc->name, name) != FGW_OK)
+		sc->name[sizeof sc->name - 1] = '\0';
+	rc = convert_job_start(daemon_base(c->app->daemon), in, name, SEND_CONVERT_SECONDS,
+			       conversion_done, sc, &sc->job);
+	if (rc != FGW_OK) {
+		c->resp->later = false;
+		OPENSSL_cleanse(sc, sizeof *sc);
+		free(sc);
+		return false;
+	}
+	*slot = sc;
+	return true;
+}
+
+/* The upload, judged by its content, into a memory file and converted:
+ * later when the server can wait, else here (still in a child process). */
+static void convert_upload(struct web_ctx *c, const struct http_part *file,
+			   const struct dialrules_decision *d)
+{
+	const char *name = file->filename[0] ? file->filename : "the upload";
+	struct send_convert **slot = convert_slot(c);
+	struct convert_result res = { .fd = -1 };
+	struct converted cv = { &res, d, name, false };
+	char msg[CONVERT_MSG_MAX];
+	int in;
+
+	if (convert_sniff(file->data, file->len) == CONVERT_UNKNOWN) {
+		(void)str_format(msg, sizeof msg, "%s is not a PDF, TIFF or PNG document "
+				 "(judged by its content, not its name). Choose another "
+				 "file.", name);
+		c->resp->status = 400;
+		send_form(c, NULL, msg);
+		return;
+	}
+	if (!slot) {
+		c->resp->status = 429;
+		send_form(c, NULL, "Another document is being converted (yours, or the "
+			  "appliance is busy); wait for it and send the form again.");
+		return;
+	}
+	in = memfile_create("faxgw-upload");
+	res.rc = in < 0 ? in : write(in, file->data, file->len) == (ssize_t)file->len
+		 ? FGW_OK : FGW_ERR_IO;
+	if (res.rc == FGW_OK && !convert_later(c, in, slot, name, d))
+		(void)convert_job_run(in, name, SEND_CONVERT_SECONDS, &res);
+	if (in >= 0)
+		(void)memfile_wipe_close(in);
+	if (!c->resp->later)
+		converted_page(c, &cv);
+}
+
 void page_send_post(struct web_ctx *c)
 {
 	char to[DIALRULES_MAX_INPUT + 2], again[DIALRULES_MAX_INPUT + 2];
 	const struct http_part *file = upload_part(c, "file");
 	struct dialrules_decision d;
 	struct queue_config qc;
-	unsigned pages = 0;
-	int fd = -1;
 
 	if (!c->has_upload || !file || file->len == 0) {
 		c->resp->status = 400;
@@ -402,16 +519,8 @@ void page_send_post(struct web_ctx *c)
 				 "the daemon's log.");
 		return;
 	}
-	if (check_numbers(c, to, again, &qc, &d) != FGW_OK ||
-	    convert_upload(c, file, &fd, &pages) != FGW_OK)
-		return;
-	if (hold_document(c, fd, pages, file->filename[0] ? file->filename : "the upload",
-			  &d) != FGW_OK) {
-		(void)memfile_wipe_close(fd);
-		c->resp->status = 429;
-		send_form(c, NULL, "Too many documents are waiting for confirmation; confirm "
-			  "or cancel one first, or wait 15 minutes.");
-	}
+	if (check_numbers(c, to, again, &qc, &d) == FGW_OK)
+		convert_upload(c, file, &d);
 }
 
 /* ---- previews, confirm, cancel ------------------------------------------- */

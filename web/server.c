@@ -1,7 +1,11 @@
 /* The HTTPS server on faxgwd's loop: evhttp over bufferevent_openssl,
  * limits, and the glue from evhttp requests to web_handle. */
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -17,6 +21,7 @@
 #include "gateway/config.h"
 #include "gateway/daemon.h"
 #include "storage/store.h"
+#include "web/gate.h"
 #include "web/tls.h"
 #include "web/web_int.h"
 
@@ -24,17 +29,196 @@ struct web_server {
 	struct web_app *app;
 	struct evhttp *http;
 	SSL_CTX *ctx;
+	int gate_index;            /* SSL ex_data slot of a connection's gate */
 };
+
+/* ---- the gate: request bodies judged before they are read --------------
+ *
+ * Every byte the TLS layer decrypts lands in the bufferevent's input
+ * buffer, whose callback runs before evhttp's read callback sees it. The
+ * gate takes each request head out of that buffer until it is complete,
+ * asks web_body_verdict about its Content-Length, and puts back either a
+ * re-written head (then the body passes untouched) or a small request of
+ * its own carrying GATE_MARK and "Connection: close" (then everything
+ * after is dropped and the connection ends with the answer). So an
+ * unauthenticated 20 MiB POST costs a 413 and never sits in memory. */
+
+enum gate_state { GATE_HEAD, GATE_BODY, GATE_REFUSED };
+
+struct gate {
+	struct web_server *s;
+	struct bufferevent *bev;
+	struct evbuffer_cb_entry *cb;
+	struct evbuffer *hold;     /* an incomplete head */
+	struct evbuffer *tmp;      /* bytes not yet judged */
+	enum gate_state state;
+	unsigned long long body_left;
+	bool busy;                 /* our own changes to the input buffer */
+	bool nodelay;
+};
+
+static void gate_free(struct gate *g)
+{
+	if (!g)
+		return;
+	if (g->bev && g->cb)
+		(void)evbuffer_remove_cb_entry(bufferevent_get_input(g->bev), g->cb);
+	if (g->hold)
+		evbuffer_free(g->hold);
+	if (g->tmp)
+		evbuffer_free(g->tmp);
+	free(g);
+}
+
+/* OpenSSL calls this when the connection's SSL is freed with its
+ * bufferevent, before the input buffer goes. */
+static void gate_ex_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl,
+			 void *argp)
+{
+	(void)parent, (void)ad, (void)idx, (void)argl, (void)argp;
+	gate_free(ptr);
+}
+
+/* Replaces what evhttp would read next with a request of our own that
+ * on_request answers with status, and closes after the answer. */
+static void gate_refuse(struct gate *g, struct evbuffer *in, int status)
+{
+	g->state = GATE_REFUSED;
+	(void)evbuffer_drain(g->hold, evbuffer_get_length(g->hold));
+	(void)evbuffer_drain(g->tmp, evbuffer_get_length(g->tmp));
+	if (evbuffer_add_printf(in, "GET / HTTP/1.1\r\nConnection: close\r\n" GATE_MARK
+				": %d\r\n\r\n", status) < 0)
+		log_warn("web: could not refuse a request cleanly");
+}
+
+static int emit_line(void *arg, const char *line, size_t len)
+{
+	struct evbuffer *in = arg;
+
+	return evbuffer_add(in, line, len) == 0 && evbuffer_add(in, "\r\n", 2) == 0 ? 0 : -1;
+}
+
+/* A complete head in hold: judged, and passed on or refused. Returns
+ * false while the head is incomplete. */
+static bool gate_head(struct gate *g, struct evbuffer *in)
+{
+	size_t n = evbuffer_get_length(g->hold);
+	size_t scan = n < GATE_HEAD_MAX ? n : GATE_HEAD_MAX;
+	const char *p = (const char *)evbuffer_pullup(g->hold, (ev_ssize_t)scan);
+	struct gate_head h;
+	int verdict;
+
+	if (!p || gate_parse(p, scan, &h) != FGW_OK)
+		return false;
+	verdict = h.status ? h.status : web_body_verdict(g->s->app, h.method, h.path,
+							 h.cookie[0] ? h.cookie : NULL, h.length);
+	if (verdict == 0 && (gate_lines(p, h.end, emit_line, in) != 0 ||
+			     evbuffer_add(in, "\r\n", 2) != 0))
+		verdict = 500;
+	if (verdict == 0 && evbuffer_drain(g->hold, h.end) == 0 &&
+	    evbuffer_add_buffer(g->tmp, g->hold) == 0) {
+		g->body_left = h.length;
+		g->state = h.length ? GATE_BODY : GATE_HEAD;
+	} else {
+		gate_refuse(g, in, verdict ? verdict : 500);
+	}
+	OPENSSL_cleanse(h.cookie, sizeof h.cookie);
+	return true;
+}
+
+/* Judges the bytes in tmp, in order, into in. */
+static void gate_feed(struct gate *g, struct evbuffer *in)
+{
+	while (evbuffer_get_length(g->tmp) > 0) {
+		if (g->state == GATE_REFUSED) {
+			(void)evbuffer_drain(g->tmp, evbuffer_get_length(g->tmp));
+		} else if (g->state == GATE_BODY) {
+			size_t n = evbuffer_get_length(g->tmp);
+
+			if (n > g->body_left)
+				n = (size_t)g->body_left;
+			if (evbuffer_remove_buffer(g->tmp, in, n) != (int)n) {
+				gate_refuse(g, in, 500);
+				continue;
+			}
+			g->body_left -= n;
+			if (g->body_left == 0)
+				g->state = GATE_HEAD;
+		} else if (evbuffer_add_buffer(g->hold, g->tmp) != 0) {
+			gate_refuse(g, in, 500);
+		} else if (!gate_head(g, in)) {
+			return;
+		}
+	}
+}
+
+/* Latency: a response is two or more TLS records; with Nagle's algorithm
+ * the last one waits for the client's delayed ACK (about 40 ms on Linux).
+ * Accepted sockets inherit this from the listener on Linux; set anyway. */
+static void gate_nodelay(struct gate *g)
+{
+	int one = 1, fd = (int)bufferevent_getfd(g->bev);
+
+	g->nodelay = true;
+	if (fd >= 0 && setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) != 0)
+		log_errno("web: TCP_NODELAY on a connection");
+}
+
+static void gate_cb(struct evbuffer *in, const struct evbuffer_cb_info *info, void *arg)
+{
+	struct gate *g = arg;
+	size_t len = evbuffer_get_length(in), keep;
+
+	if (g->busy || info->n_added == 0)
+		return;
+	if (!g->nodelay)
+		gate_nodelay(g);
+	if (g->state == GATE_BODY && info->n_added <= g->body_left) {
+		g->body_left -= info->n_added;
+		if (g->body_left == 0)
+			g->state = GATE_HEAD;
+		return;
+	}
+	g->busy = true;
+	/* the new bytes are the tail of in: move them to tmp */
+	keep = len - info->n_added;
+	if (evbuffer_remove_buffer(in, g->tmp, len) != (int)len ||
+	    evbuffer_remove_buffer(g->tmp, in, keep) != (int)keep)
+		gate_refuse(g, in, 500);
+	else
+		gate_feed(g, in);
+	g->busy = false;
+}
 
 static struct bufferevent *make_bev(struct event_base *base, void *arg)
 {
 	struct web_server *s = arg;
 	SSL *ssl = SSL_new(s->ctx);
+	struct gate *g = calloc(1, sizeof *g);
+	struct bufferevent *bev;
 
-	if (!ssl)
+	if (g) {
+		g->s = s;
+		g->hold = evbuffer_new();
+		g->tmp = evbuffer_new();
+	}
+	if (!ssl || !g || !g->hold || !g->tmp || !SSL_set_ex_data(ssl, s->gate_index, g)) {
+		gate_free(g);
+		SSL_free(ssl);
 		return NULL;
-	return bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING,
-					      BEV_OPT_CLOSE_ON_FREE);
+	}
+	/* from here the SSL owns g (gate_ex_free) */
+	bev = bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING,
+					     BEV_OPT_CLOSE_ON_FREE);
+	if (!bev)
+		return NULL;
+	g->bev = bev;
+	g->cb = evbuffer_add_cb(bufferevent_get_input(bev), gate_cb, g);
+	if (!g->cb) {
+		bufferevent_free(bev);
+		return NULL;
+	}
+	return bev;
 }
 
 static size_t headers_size(struct evkeyvalq *hdrs)
@@ -72,6 +256,21 @@ static void send_response(struct evhttp_request *r, struct web_response *resp)
 		evbuffer_free(body);
 }
 
+/* An answer a handler gave later (web_later_answer). */
+static void reply_later(void *arg, struct web_response *resp)
+{
+	send_response(arg, resp);
+}
+
+/* The status the gate refused the request with, or 0. */
+static int gate_status(struct evkeyvalq *in)
+{
+	const char *v = evhttp_find_header(in, GATE_MARK);
+	long long n;
+
+	return v && str_to_int(v, 400, 599, &n) == FGW_OK ? (int)n : 0;
+}
+
 static void on_request(struct evhttp_request *r, void *arg)
 {
 	struct web_server *s = arg;
@@ -91,6 +290,9 @@ static void on_request(struct evhttp_request *r, void *arg)
 		.body = len ? evbuffer_pullup(buf, -1) : NULL,
 		.body_len = len,
 		.headers_len = headers_size(in),
+		.refused = gate_status(in),
+		.reply = reply_later,
+		.reply_arg = r,
 	};
 
 	evhttp_connection_get_peer(evhttp_request_get_connection(r), &peer, &port);
@@ -98,7 +300,10 @@ static void on_request(struct evhttp_request *r, void *arg)
 	if (!req.path[0])
 		req.path = "/";
 	web_handle(s->app, &req, &resp);
-	send_response(r, &resp);
+	if (!resp.later)
+		send_response(r, &resp);
+	else if (evbuffer_drain(buf, len) != 0)  /* the handler copied what it needs */
+		log_warn("web: could not release a request body early");
 	web_response_clear(&resp);
 }
 
@@ -108,10 +313,15 @@ static void server_free(void *arg)
 
 	if (!s)
 		return;
+	/* the app first: it stops conversions whose answers would go to
+	 * requests that evhttp_free releases */
+	web_app_free(s->app);
+	s->app = NULL;
 	if (s->http)
 		evhttp_free(s->http);
 	SSL_CTX_free(s->ctx);
-	web_app_free(s->app);
+	if (s->gate_index >= 0)
+		(void)CRYPTO_free_ex_index(CRYPTO_EX_INDEX_SSL, s->gate_index);
 	free(s);
 }
 
@@ -152,9 +362,10 @@ static void settings_from(const struct config *cfg, struct store *st, struct web
 
 static int server_start(struct daemon *d, struct web_server *s, const char *listen)
 {
+	struct evhttp_bound_socket *handle;
 	char host[80];
 	long long port;
-	int rc = split_listen(listen, host, sizeof host, &port);
+	int one = 1, rc = split_listen(listen, host, sizeof host, &port);
 
 	if (rc != FGW_OK) {
 		log_error("[web] listen = %s: expected ADDRESS:PORT, e.g. 127.0.0.1:8443", listen);
@@ -172,10 +383,15 @@ static int server_start(struct daemon *d, struct web_server *s, const char *list
 	evhttp_set_max_body_size(s->http, HTTP_MULTIPART_MAX_BYTES);
 	evhttp_set_timeout(s->http, 30);
 	evhttp_set_allowed_methods(s->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD);
-	if (!evhttp_bind_socket_with_handle(s->http, host, (ev_uint16_t)port)) {
+	handle = evhttp_bind_socket_with_handle(s->http, host, (ev_uint16_t)port);
+	if (!handle) {
 		log_error("web: cannot listen on %s ([web] listen): is the port in use?", listen);
 		return FGW_ERR_IO;
 	}
+	/* inherited by accepted sockets on Linux (see gate_nodelay) */
+	if (setsockopt(evhttp_bound_socket_get_fd(handle), IPPROTO_TCP, TCP_NODELAY, &one,
+		       sizeof one) != 0)
+		log_errno("web: TCP_NODELAY on %s", listen);
 	log_info("web interface on https://%s (TLS only)", listen);
 	return FGW_OK;
 }
@@ -193,6 +409,11 @@ int web_daemon_init(struct daemon *d)
 	s = calloc(1, sizeof *s);
 	if (!s)
 		return FGW_ERR_NOMEM;
+	s->gate_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, gate_ex_free);
+	if (s->gate_index < 0) {
+		free(s);
+		return FGW_ERR_CRYPTO;
+	}
 	settings_from(cfg, st, &set);
 	rc = web_tls_ensure(store_dir(st), &created);
 	if (rc == FGW_OK && created)

@@ -39,6 +39,8 @@ int web_app_new(const struct web_settings *settings, struct store *store, struct
 		struct web_app **out);
 void web_app_free(struct web_app *app);
 
+struct web_response;
+
 struct web_request {
 	const char *method;        /* "GET", "POST", ... */
 	const char *path;          /* raw path, no query */
@@ -49,6 +51,15 @@ struct web_request {
 	size_t body_len;
 	size_t headers_len;        /* bytes of all request headers */
 	const char *peer;          /* source address as text */
+	/* Nonzero: server.c refused the body from the headers alone, with
+	 * this HTTP status (413, 403, 411, 400, 431); the handler only says
+	 * why. */
+	int refused;
+	/* Set by a server with an event loop: a handler may then answer
+	 * later (web_int.h web_later_*), which calls reply(reply_arg, resp)
+	 * once; resp is the caller's. NULL: every answer is made at once. */
+	void (*reply)(void *reply_arg, struct web_response *resp);
+	void *reply_arg;
 };
 
 struct web_response {
@@ -59,14 +70,25 @@ struct web_response {
 		char value[512];
 	} headers[WEB_HEADERS_OUT];
 	struct html *body;         /* owned: web_response_clear */
+	bool later;                /* not an answer: req->reply brings it */
 };
 
-/* Handles one request into *resp (always filled; clear it after use). */
+/* Handles one request into *resp (always filled; clear it after use).
+ * When resp->later is set the answer comes through req->reply instead:
+ * do not send resp. */
 void web_handle(struct web_app *app, const struct web_request *req, struct web_response *resp);
 
 /* The value of response header name, or NULL. */
 const char *web_response_header(const struct web_response *resp, const char *name);
 
 void web_response_clear(struct web_response *resp);
+
+/* Early verdict on a request body of len bytes from its request line and
+ * headers alone, before it is read: 0 to read it, or the HTTP status to
+ * refuse it with: 413 beyond WEB_FORM_BODY_MAX unless it is an upload by
+ * a logged-in user allowed to upload (then up to HTTP_MULTIPART_MAX_BYTES),
+ * 403 for an upload without such a session. cookie may be NULL. */
+int web_body_verdict(struct web_app *app, const char *method, const char *path,
+		     const char *cookie, unsigned long long len);
 
 #endif

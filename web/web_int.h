@@ -136,4 +136,33 @@ int web_session_start(struct web_ctx *c, const char *user);
 void page_admin_wipe_post(struct web_ctx *c);
 void page_admin_wipe_certificate(struct web_ctx *c);
 
+/* The password page (account.c): /account/password for every logged-in
+ * user; the only page besides logout while must_change is set. */
+void page_account_password_form(struct web_ctx *c);
+void page_account_password_post(struct web_ctx *c);
+
+/* A request answered later (the Send page's conversion runs in a child
+ * process): what the page frame needs, copied out of the request. */
+struct web_later {
+	struct web_app *app;
+	struct web_request req;      /* peer and path point below */
+	char peer[64];
+	char path[256];
+	struct catalog_user user;
+	int role;
+	char session_key[AUTH_TOKEN_HEX + 1];
+	char csrf[AUTH_TOKEN_HEX + 1];
+};
+
+/* Takes c's request over to answer it later into *l (the caller's, kept
+ * until web_later_answer). Returns false when the server cannot wait
+ * (no event loop, as in web_handle tests): answer now then. */
+bool web_later_begin(struct web_ctx *c, struct web_later *l);
+/* True while the session that asked still exists (no logout since). */
+bool web_later_session_alive(struct web_later *l);
+/* Renders the answer with page(c, arg) in a context like the request's,
+ * sends it and wipes *l. Call once per web_later_begin. */
+void web_later_answer(struct web_later *l, void (*page)(struct web_ctx *c, void *arg),
+		      void *arg);
+
 #endif
