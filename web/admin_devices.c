@@ -255,13 +255,7 @@ static void dev_page(struct web_ctx *c, int status, const char *kind, const char
 	c->resp->status = status;
 	c->current = PAGE;
 	web_page_begin(c, "Devices");
-	if (msg) {
-		html_raw(h, "<div class=\"msg ");
-		html_raw(h, kind);
-		html_raw(h, "\" role=\"alert\">");
-		html_text(h, msg);
-		html_raw(h, "</div>");
-	}
+	web_admin_message(h, kind, msg);
 	if (!v.dflt_ok) {
 		html_raw(h, "<div class=\"msg error\">The configured policy could not be read: ");
 		html_text(h, why);

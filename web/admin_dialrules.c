@@ -158,30 +158,67 @@ static void test_form(struct web_ctx *c, const char *number, const char *device)
 	html_raw(h, "</select></label><button type=\"submit\">Test</button></form>");
 }
 
-static void kv(struct html *h, const char *key, const char *value)
+/* One row of the result table; note (markup of ours, may be NULL) after
+ * the value. */
+static void row(struct html *h, const char *key, const char *value, const char *note)
 {
 	html_raw(h, "<tr><th>");
 	html_raw(h, key);
 	html_raw(h, "</th><td>");
 	html_text(h, value && *value ? value : "-");
+	html_raw(h, note ? note : "");
 	html_raw(h, "</td></tr>");
 }
 
-static void policy_rows(struct html *h, const struct devpolicy *p, bool device)
+static void kv(struct html *h, const char *key, const char *value)
+{
+	row(h, key, value, NULL);
+}
+
+/* A policy row with where its value comes from. */
+static void kv_from(struct html *h, const char *key, const char *value, bool own)
+{
+	row(h, key, value, own ? " <span class=\"muted\">(this device)</span>"
+	    : " <span class=\"muted\">(configured)</span>");
+}
+
+/* Which settings the device row sets itself (all false: none). */
+struct own {
+	bool double_entry, international, countries, deny, allow;
+};
+
+static void policy_rows(struct html *h, const struct devpolicy *p, const struct own *o,
+			bool device)
 {
 	char text[DIALRULES_MAX_PREFIXES * (DIALRULES_PREFIX_MAX + 2) + 8];
 
 	if (device)
-		kv(h, "Double entry", p->double_entry ? "yes: the device must dial the number "
-		   "twice" : "no");
-	kv(h, "International calls", p->dial.international_allow ? "allowed" : "refused");
-	kv(h, "Premium numbers", p->dial.premium_allow ? "allowed" : "refused");
+		kv_from(h, "Double entry", p->double_entry ? "yes: the device must dial the "
+			"number twice" : "no", o->double_entry);
+	kv_from(h, "International calls", p->dial.international_allow ? "allowed" : "refused",
+		o->international);
+	kv_from(h, "Premium numbers", p->dial.premium_allow ? "allowed" : "refused", false);
 	web_prefixes_text(&p->dial.countries, text, sizeof text);
-	kv(h, "Countries", text);
+	kv_from(h, "Countries", text, o->countries);
 	web_prefixes_text(&p->dial.deny, text, sizeof text);
-	kv(h, "Denied prefixes", text);
+	kv_from(h, "Denied prefixes", text, o->deny);
 	web_prefixes_text(&p->dial.allow, text, sizeof text);
-	kv(h, "Allowed prefixes", p->dial.allow.count ? text : "no allow list");
+	kv_from(h, "Allowed prefixes", p->dial.allow.count ? text : "no allow list", o->allow);
+}
+
+/* What device's row (if any) sets itself. */
+static void own_settings(struct web_ctx *c, const char *device, struct own *o)
+{
+	struct catalog_device_entry e;
+
+	memset(o, 0, sizeof *o);
+	if (catalog_devices_get(store_catalog(c->app->store), device, &e) != FGW_OK)
+		return;
+	o->double_entry = e.double_entry != CATALOG_SET_DEFAULT;
+	o->international = e.international_allow != CATALOG_SET_DEFAULT;
+	o->countries = e.countries.set;
+	o->deny = e.deny_prefixes.set;
+	o->allow = e.allow_prefixes.set;
 }
 
 static void decision_html(struct html *h, const struct dialrules_decision *d, int rc)
@@ -211,6 +248,7 @@ static void test_result(struct web_ctx *c, const char *number, const char *devic
 	bool local = strcmp(device, LOCAL_ORIGIN) == 0;
 	struct devpolicy dflt, p;
 	struct dialrules_decision d;
+	struct own o;
 	char msg[DIALRULES_REASON_MAX + 100];
 	int rc = web_devpolicy_defaults(c, &dflt, msg, sizeof msg);
 
@@ -225,11 +263,14 @@ static void test_result(struct web_ctx *c, const char *number, const char *devic
 		html_raw(h, "</div>");
 		return;
 	}
+	memset(&o, 0, sizeof o);
+	if (!local)
+		own_settings(c, device, &o);
 	rc = dialrules_check(&p.dial, local ? DIAL_FROM_LOCAL : DIAL_FROM_DEVICE, number, &d);
 	decision_html(h, &d, rc);
 	kv(h, "Origin", local ? "this web interface or the CLI (the number is typed twice)"
 	   : "an office device line");
-	policy_rows(h, &p, !local);
+	policy_rows(h, &p, &o, !local);
 	html_raw(h, "</tbody></table>");
 }
 

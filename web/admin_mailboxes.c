@@ -38,7 +38,7 @@ static struct admin_actor actor(const struct web_ctx *c)
 	return (struct admin_actor){.user = c->user.name, .source = c->req->peer};
 }
 
-static void message(struct html *h, const char *kind, const char *msg)
+void web_admin_message(struct html *h, const char *kind, const char *msg)
 {
 	if (!msg)
 		return;
@@ -310,9 +310,10 @@ static void mbx_page(struct web_ctx *c, int status, const char *kind, const char
 	c->resp->status = status;
 	c->current = PAGE;
 	web_page_begin(c, "Mailboxes (admin)");
-	message(h, kind, msg);
+	web_admin_message(h, kind, msg);
 	if (rc != FGW_OK)
-		message(h, "error", "The mailboxes could not be read; see the system log.");
+		web_admin_message(h, "error", "The mailboxes could not be read; see the "
+				  "system log.");
 	html_raw(h, "<p>Confidential (F-code) mailboxes. Faxes held in them are opened with "
 		 "the PIN on the <a href=\"/mailboxes\">Mailboxes</a> page.</p>");
 	list_html(h, &v);

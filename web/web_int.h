@@ -127,6 +127,8 @@ struct dialrules_prefixes;
 int web_devpolicy_defaults(struct web_ctx *c, struct devpolicy *out, char *msg, size_t size);
 /* A prefix list as "0120, 0570", or "none". */
 void web_prefixes_text(const struct dialrules_prefixes *p, char *out, size_t size);
+/* A message box of kind "ok" or "error" holding msg (escaped); NULL: none. */
+void web_admin_message(struct html *h, const char *kind, const char *msg);
 
 /* Session start after a login (sets the cookie). Returns 0 or an error. */
 int web_session_start(struct web_ctx *c, const char *user);

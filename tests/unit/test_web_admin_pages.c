@@ -500,6 +500,11 @@ Test(web_admin_pages, dialrules_test_uses_the_devices_policy)
 	cr_assert_not_null(strstr(whm_body(&r), "Allowed: "), "%s", whm_body(&r));
 	cr_assert_not_null(strstr(whm_body(&r), "an office device line"));
 	cr_assert_not_null(strstr(whm_body(&r), "<option selected value=\"intl\">"));
+	/* which settings are the device's own and which the configuration's */
+	cr_assert_not_null(strstr(whm_body(&r), "<th>International calls</th><td>allowed "
+				  "<span class=\"muted\">(this device)</span>"), "%s", whm_body(&r));
+	cr_assert_not_null(strstr(whm_body(&r), "<th>Countries</th><td>none <span "
+				  "class=\"muted\">(configured)</span>"));
 	web_response_clear(&r);
 	cr_assert_eq(get("/admin/dialrules?number=0120-123-456&device=intl", &adm, &r), 200);
 	cr_assert_not_null(strstr(whm_body(&r), "Refused by the rule \"deny_prefixes"),
