@@ -1,0 +1,638 @@
+/* Two SIP user agents on 127.0.0.1 (real UDP and TCP sockets, one
+ * libevent loop), and a raw UDP socket of this test playing a peer that
+ * misbehaves on purpose: call set-up and BYE, CANCEL, re-INVITE both
+ * ways, glare, 488, retransmissions, session timers, TCP, bad input. */
+#include <criterion/criterion.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "common/err.h"
+#include "gateway/sip_transport.h"
+#include "gateway/sip_ua.h"
+
+#define SDP_A "v=0\r\no=a 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n"
+#define SDP_B "v=0\r\no=b 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 5000 RTP/AVP 0\r\n"
+#define SDP_T38 "v=0\r\no=a 1 2 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=image 4002 udptl t38\r\n"
+#define SDP_A3 "v=0\r\no=a 1 3 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=image 4004 udptl t38\r\n"
+#define SDP_T38B "v=0\r\no=b 1 2 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=image 5002 udptl t38\r\n"
+
+enum on_invite_do { ANSWER, RING, NOTHING };
+
+/* One user agent and what its callbacks saw. */
+struct app {
+	struct sip_transport *t;
+	struct sip_ua *ua;
+	enum on_invite_do invite_do;
+	int reinvite_reject;          /* 0: accept with reinvite_answer */
+	const char *reinvite_answer;
+	int invites, answered, progress, reinvites, results, ended;
+	int last_progress, last_result, end_status;
+	char end_reason[64];
+	char answer_sdp[512], result_sdp[512], reinvite_sdp[512];
+	struct sip_dialog *d;
+};
+
+static struct event_base *base;
+static struct app A, B;
+
+static void copy_sdp(char *dst, size_t size, const char *sdp, size_t len)
+{
+	if (len >= size)
+		len = size - 1;
+	memcpy(dst, sdp ? sdp : "", sdp ? len : 0);
+	dst[sdp ? len : 0] = '\0';
+}
+
+static void cb_invite(void *arg, struct sip_dialog *d, const struct sipmsg *req,
+		      const struct sip_source *src)
+{
+	struct app *a = arg;
+
+	(void)req;
+	(void)src;
+	a->invites++;
+	a->d = d;
+	if (a->invite_do == ANSWER)
+		cr_assert_eq(sip_dialog_answer(d, SDP_B, strlen(SDP_B)), 0);
+	else if (a->invite_do == RING)
+		cr_assert_eq(sip_dialog_progress(d, 180, NULL, 0), 0);
+}
+
+static void cb_answered(void *arg, struct sip_dialog *d, const char *sdp, size_t len)
+{
+	struct app *a = arg;
+
+	a->answered++;
+	a->d = d;
+	copy_sdp(a->answer_sdp, sizeof a->answer_sdp, sdp, len);
+}
+
+static void cb_progress(void *arg, struct sip_dialog *d, int status, const char *sdp, size_t len)
+{
+	struct app *a = arg;
+
+	(void)d;
+	(void)sdp;
+	(void)len;
+	a->progress++;
+	a->last_progress = status;
+}
+
+static void cb_reinvite(void *arg, struct sip_dialog *d, const char *sdp, size_t len)
+{
+	struct app *a = arg;
+
+	a->reinvites++;
+	copy_sdp(a->reinvite_sdp, sizeof a->reinvite_sdp, sdp, len);
+	if (a->reinvite_reject)
+		cr_assert_eq(sip_dialog_reject_reinvite(d, a->reinvite_reject), 0);
+	else
+		cr_assert_eq(sip_dialog_answer_reinvite(d, a->reinvite_answer,
+							strlen(a->reinvite_answer)), 0);
+}
+
+static void cb_result(void *arg, struct sip_dialog *d, int status, const char *sdp, size_t len)
+{
+	struct app *a = arg;
+
+	(void)d;
+	a->results++;
+	a->last_result = status;
+	copy_sdp(a->result_sdp, sizeof a->result_sdp, sdp, len);
+}
+
+static void cb_ended(void *arg, struct sip_dialog *d, int status, const char *reason)
+{
+	struct app *a = arg;
+
+	a->ended++;
+	a->end_status = status;
+	snprintf(a->end_reason, sizeof a->end_reason, "%s", reason);
+	if (a->d == d)
+		a->d = NULL;
+}
+
+static const struct sip_ua_callbacks callbacks = {
+	.on_invite = cb_invite, .on_answered = cb_answered, .on_progress = cb_progress,
+	.on_reinvite = cb_reinvite, .on_reinvite_result = cb_result, .on_ended = cb_ended,
+};
+
+/* The transport exists before the UA, so it reaches the UA through a. */
+static void to_ua(void *arg, struct sipmsg *m, const struct sip_source *src)
+{
+	struct app *a = arg;
+
+	sip_ua_receive(a->ua, m, src);
+}
+
+static void app_start(struct app *a, unsigned max_calls, unsigned se)
+{
+	struct sip_ua_options o = {
+		.max_calls = max_calls, .session_expires = se, .min_se = se && se < 90 ? 1 : 0,
+		.t1_ms = 50, .t2_ms = 400, .t4_ms = 500,
+	};
+
+	memset(a, 0, sizeof *a);
+	a->reinvite_answer = SDP_T38B;
+	cr_assert_eq(sip_transport_new(base, "127.0.0.1:0", to_ua, a, &a->t), 0);
+	cr_assert_eq(sip_ua_new(base, a->t, &o, &callbacks, a, &a->ua), 0);
+}
+
+/* Makes the pair; B answers at once unless told otherwise. */
+static void pair(unsigned max_calls, unsigned se)
+{
+	base = event_base_new();
+	cr_assert_not_null(base);
+	app_start(&A, 0, se);
+	app_start(&B, max_calls, se);
+	B.invite_do = ANSWER;
+}
+
+static void teardown_pair(void)
+{
+	sip_ua_free(A.ua);
+	sip_ua_free(B.ua);
+	sip_transport_free(A.t);
+	sip_transport_free(B.t);
+	event_base_free(base);
+}
+
+/* Runs the loop for ms milliseconds, or until *flag >= want. */
+static void run_until(const int *flag, int want, int ms)
+{
+	struct timeval step = { 0, 10000 };
+
+	for (int waited = 0; waited < ms; waited += 10) {
+		if (flag != NULL && *flag >= want)
+			return;
+		event_base_loopexit(base, &step);
+		event_base_dispatch(base);
+	}
+}
+
+static void uri_of(struct app *a, char *buf, size_t size, bool tcp)
+{
+	cr_assert_geq(snprintf(buf, size, "sip:fax@127.0.0.1:%u%s", sip_transport_port(a->t),
+			       tcp ? ";transport=tcp" : ""), 0);
+}
+
+static struct sip_dialog *call_b(int proto)
+{
+	char uri[128];
+	struct sip_invite_params p = { .sdp = SDP_A, .sdp_len = strlen(SDP_A), .proto = proto };
+	struct sip_dialog *d = NULL;
+
+	uri_of(&B, uri, sizeof uri, proto == SIP_PROTO_TCP);
+	p.request_uri = uri;
+	cr_assert_eq(sip_ua_invite(A.ua, &p, &A, &d), 0);
+	cr_assert_not_null(d);
+	return d;
+}
+
+static void established(void)
+{
+	call_b(SIP_PROTO_UDP);
+	run_until(&A.answered, 1, 3000);
+	cr_assert_eq(A.answered, 1);
+	cr_assert_eq(B.invites, 1);
+	run_until(NULL, 0, 100);       /* the ACK reaches B */
+}
+
+TestSuite(sip_ua, .init = NULL, .fini = NULL, .timeout = 60);
+
+Test(sip_ua, call_set_up_and_bye)
+{
+	pair(0, 0);
+	established();
+	cr_assert_str_eq(A.answer_sdp, SDP_B);
+	size_t n;
+	cr_assert_str_eq(sip_dialog_remote_sdp(B.d, &n), SDP_A);
+	cr_assert(sip_dialog_confirmed(A.d));
+	cr_assert(sip_dialog_confirmed(B.d));
+	cr_assert_str_eq(sip_dialog_dialed(B.d), "fax");
+	cr_assert_str_eq(sip_dialog_peer(B.d), "anonymous");
+	cr_assert_eq(sip_dialog_bye(A.d), 0);
+	run_until(&A.ended, 1, 3000);
+	cr_assert_eq(B.ended, 1);
+	cr_assert_str_eq(B.end_reason, "bye");
+	cr_assert_eq(A.ended, 1);
+	cr_assert_str_eq(A.end_reason, "hangup");
+	cr_assert_eq(sip_ua_dialogs(A.ua), 0);
+	cr_assert_eq(sip_ua_dialogs(B.ua), 0);
+	teardown_pair();
+}
+
+Test(sip_ua, cancel_before_answer_gets_487)
+{
+	pair(0, 0);
+	B.invite_do = RING;
+	struct sip_dialog *d = call_b(SIP_PROTO_UDP);
+	run_until(&A.progress, 1, 3000);
+	cr_assert_eq(A.last_progress, 180);
+	cr_assert_eq(sip_dialog_cancel(d), 0);
+	run_until(&A.ended, 1, 3000);
+	cr_assert_eq(A.ended, 1);
+	cr_assert_eq(A.end_status, 487);
+	cr_assert_str_eq(A.end_reason, "cancelled");
+	run_until(&B.ended, 1, 1000);
+	cr_assert_eq(B.ended, 1);
+	cr_assert_str_eq(B.end_reason, "cancelled");
+	cr_assert_eq(A.answered, 0);
+	teardown_pair();
+}
+
+Test(sip_ua, reinvite_from_caller)
+{
+	pair(0, 0);
+	established();
+	cr_assert_eq(sip_dialog_reinvite(A.d, SDP_T38, strlen(SDP_T38)), 0);
+	cr_assert_eq(sip_dialog_reinvite(A.d, SDP_T38, strlen(SDP_T38)), FGW_ERR_BUSY);
+	run_until(&A.results, 1, 3000);
+	cr_assert_eq(B.reinvites, 1);
+	cr_assert_str_eq(B.reinvite_sdp, SDP_T38);
+	cr_assert_eq(A.last_result, 200);
+	cr_assert_str_eq(A.result_sdp, SDP_T38B);
+	size_t n;
+	cr_assert_str_eq(sip_dialog_remote_sdp(A.d, &n), SDP_T38B);
+	cr_assert(sip_dialog_confirmed(A.d));
+	teardown_pair();
+}
+
+Test(sip_ua, reinvite_from_callee)
+{
+	pair(0, 0);
+	established();
+	A.reinvite_answer = SDP_T38;
+	cr_assert_eq(sip_dialog_reinvite(B.d, SDP_T38B, strlen(SDP_T38B)), 0);
+	run_until(&B.results, 1, 3000);
+	cr_assert_eq(A.reinvites, 1);
+	cr_assert_str_eq(A.reinvite_sdp, SDP_T38B);
+	cr_assert_eq(B.last_result, 200);
+	cr_assert_str_eq(B.result_sdp, SDP_T38);
+	/* the call goes on: BYE from the callee side ends both */
+	cr_assert_eq(sip_dialog_hangup(B.d), 0);
+	run_until(&B.ended, 1, 3000);
+	cr_assert_eq(A.ended, 1);
+	teardown_pair();
+}
+
+Test(sip_ua, glare_491_then_retry_succeeds)
+{
+	pair(0, 0);
+	established();
+	/* A answers B's offer with something else than its own offer, so
+	 * A's retry is a real change for B (an unchanged SDP is a refresh) */
+	A.reinvite_answer = SDP_A3;
+	cr_assert_eq(sip_dialog_reinvite(A.d, SDP_T38, strlen(SDP_T38)), 0);
+	cr_assert_eq(sip_dialog_reinvite(B.d, SDP_T38B, strlen(SDP_T38B)), 0);
+	run_until(&A.results, 1, 5000);
+	run_until(&B.results, 1, 5000);
+	cr_assert_eq(A.results, 1, "491 must not reach the app; one final result");
+	cr_assert_eq(B.results, 1);
+	cr_assert_eq(A.last_result, 200);
+	cr_assert_eq(B.last_result, 200);
+	cr_assert_eq(A.reinvites, 1);
+	cr_assert_eq(B.reinvites, 1);
+	cr_assert_eq(A.ended + B.ended, 0);
+	teardown_pair();
+}
+
+Test(sip_ua, reinvite_refused_488_reported_and_call_stays)
+{
+	pair(0, 0);
+	established();
+	B.reinvite_reject = 488;
+	cr_assert_eq(sip_dialog_reinvite(A.d, SDP_T38, strlen(SDP_T38)), 0);
+	run_until(&A.results, 1, 3000);
+	cr_assert_eq(A.last_result, 488);
+	cr_assert_eq(A.result_sdp[0], '\0');
+	run_until(NULL, 0, 300);
+	cr_assert(sip_dialog_confirmed(A.d));
+	size_t n;
+	cr_assert_str_eq(sip_dialog_remote_sdp(A.d, &n), SDP_B, "a refused offer changes nothing");
+	/* a second attempt is allowed after the refusal */
+	B.reinvite_reject = 0;
+	cr_assert_eq(sip_dialog_reinvite(A.d, SDP_T38, strlen(SDP_T38)), 0);
+	run_until(&A.results, 2, 3000);
+	cr_assert_eq(A.last_result, 200);
+	teardown_pair();
+}
+
+Test(sip_ua, max_calls_reached_gets_486)
+{
+	pair(1, 0);
+	established();
+	call_b(SIP_PROTO_UDP);
+	run_until(&A.ended, 1, 3000);
+	cr_assert_eq(A.end_status, 486);
+	cr_assert_str_eq(A.end_reason, "rejected 486");
+	cr_assert_eq(B.invites, 1);
+	teardown_pair();
+}
+
+Test(sip_ua, session_refresh_keeps_the_call_without_the_app)
+{
+	pair(0, 2);     /* Session-Expires 2 s: A refreshes every second */
+	established();
+	run_until(NULL, 0, 4000);
+	cr_assert_eq(A.ended + B.ended, 0, "a missed refresh would have ended it (%s / %s)",
+		     A.end_reason, B.end_reason);
+	cr_assert_eq(A.reinvites + B.reinvites, 0, "refreshes never reach the app");
+	cr_assert_eq(A.results + B.results, 0);
+	teardown_pair();
+}
+
+Test(sip_ua, tcp_call)
+{
+	pair(0, 0);
+	call_b(SIP_PROTO_TCP);
+	run_until(&A.answered, 1, 3000);
+	cr_assert_eq(A.answered, 1);
+	cr_assert_geq(sip_transport_conns(A.t), 1);
+	cr_assert_geq(sip_transport_conns(B.t), 1);
+	cr_assert_eq(sip_dialog_reinvite(B.d, SDP_T38B, strlen(SDP_T38B)), 0);
+	A.reinvite_answer = SDP_T38;
+	run_until(&B.results, 1, 3000);
+	cr_assert_eq(B.last_result, 200, "B's re-INVITE goes back on A's connection");
+	cr_assert_eq(sip_dialog_bye(A.d), 0);
+	run_until(&B.ended, 1, 3000);
+	cr_assert_str_eq(B.end_reason, "bye");
+	teardown_pair();
+}
+
+/* ---- a raw UDP peer ----------------------------------------------------------- */
+
+struct raw {
+	int fd;
+	unsigned port;
+	char buf[8192];
+};
+
+static void raw_open(struct raw *r)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof a;
+
+	r->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	cr_assert_geq(r->fd, 0);
+	cr_assert_eq(bind(r->fd, (struct sockaddr *)&a, sizeof a), 0);
+	cr_assert_eq(getsockname(r->fd, (struct sockaddr *)&a, &len), 0);
+	r->port = ntohs(a.sin_port);
+}
+
+static void raw_send(struct raw *r, struct app *to, const char *msg)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)sip_transport_port(to->t)),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	size_t n = strlen(msg);
+
+	cr_assert_eq(sendto(r->fd, msg, n, 0, (struct sockaddr *)&a, sizeof a), (ssize_t)n);
+}
+
+/* Pumps the loop until a datagram starting with prefix arrives (others
+ * are skipped); returns true and leaves it in r->buf. */
+static bool raw_wait(struct raw *r, const char *prefix, int ms)
+{
+	for (int waited = 0; waited <= ms; waited += 10) {
+		ssize_t n;
+
+		while ((n = recv(r->fd, r->buf, sizeof r->buf - 1, 0)) > 0) {
+			r->buf[n] = '\0';
+			if (strncmp(r->buf, prefix, strlen(prefix)) == 0)
+				return true;
+		}
+		run_until(NULL, 0, 10);
+	}
+	return false;
+}
+
+/* Copies the value of header name (first match) out of r->buf. */
+static void raw_header(struct raw *r, const char *name, char *out, size_t size)
+{
+	char *p = strstr(r->buf, name);
+	size_t n;
+
+	cr_assert_not_null(p, "no %s in %s", name, r->buf);
+	p += strlen(name);
+	n = strcspn(p, "\r\n");
+	cr_assert_lt(n, size);
+	memcpy(out, p, n);
+	out[n] = '\0';
+}
+
+#define RAW_INVITE \
+	"INVITE sip:fax@127.0.0.1:%u SIP/2.0\r\n" \
+	"Via: SIP/2.0/UDP 127.0.0.1:%u;branch=z9hG4bKraw%s\r\n" \
+	"Max-Forwards: 70\r\nFrom: <sip:raw@127.0.0.1>;tag=rawtag\r\n" \
+	"To: <sip:fax@127.0.0.1>\r\nCall-ID: raw-%s@test\r\nCSeq: 1 INVITE\r\n" \
+	"%sContent-Type: application/sdp\r\nContent-Length: %zu\r\n\r\n%s"
+
+static void raw_invite(struct raw *r, const char *id, const char *extra)
+{
+	char msg[4096];
+
+	cr_assert_lt(snprintf(msg, sizeof msg, RAW_INVITE, sip_transport_port(B.t), r->port, id,
+			      id, extra, strlen(SDP_A), SDP_A), (int)sizeof msg);
+	raw_send(r, &B, msg);
+}
+
+static void raw_in_dialog(struct raw *r, const char *method, const char *id, unsigned cseq,
+			  const char *to_tag, const char *branch)
+{
+	char msg[2048];
+
+	cr_assert_lt(snprintf(msg, sizeof msg,
+			      "%s sip:fax@127.0.0.1:%u SIP/2.0\r\n"
+			      "Via: SIP/2.0/UDP 127.0.0.1:%u;branch=z9hG4bK%s\r\n"
+			      "Max-Forwards: 70\r\nFrom: <sip:raw@127.0.0.1>;tag=rawtag\r\n"
+			      "To: <sip:fax@127.0.0.1>;tag=%s\r\nCall-ID: raw-%s@test\r\n"
+			      "CSeq: %u %s\r\nContent-Length: 0\r\n\r\n",
+			      method, sip_transport_port(B.t), r->port, branch, to_tag, id, cseq,
+			      method), (int)sizeof msg);
+	raw_send(r, &B, msg);
+}
+
+Test(sip_ua, udp_200_retransmitted_until_ack_and_invite_retransmission_absorbed)
+{
+	struct raw r;
+	char first[8192], tag[64];
+
+	pair(0, 0);
+	raw_open(&r);
+	raw_invite(&r, "rtx", "Contact: <sip:raw@127.0.0.1>\r\n");
+	raw_invite(&r, "rtx", "Contact: <sip:raw@127.0.0.1>\r\n");   /* a retransmission */
+	cr_assert(raw_wait(&r, "SIP/2.0 200", 2000));
+	memcpy(first, r.buf, sizeof first);
+	/* the first 200 is "lost": no ACK; the UA sends it again after T1 */
+	cr_assert(raw_wait(&r, "SIP/2.0 200", 2000), "the 200 was not retransmitted");
+	cr_assert_str_eq(r.buf, first);
+	cr_assert_eq(B.invites, 1, "the retransmitted INVITE reached the app");
+	raw_header(&r, "To: <sip:fax@127.0.0.1>;tag=", tag, sizeof tag);
+	raw_in_dialog(&r, "ACK", "rtx", 1, tag, "rawack");
+	/* after the ACK the 200 stops */
+	run_until(NULL, 0, 200);
+	while (recv(r.fd, r.buf, sizeof r.buf, 0) > 0)
+		;
+	cr_assert_not(raw_wait(&r, "SIP/2.0 200", 600), "200 kept coming after the ACK");
+	raw_in_dialog(&r, "BYE", "rtx", 2, tag, "rawbye");
+	cr_assert(raw_wait(&r, "SIP/2.0 200", 2000));
+	run_until(&B.ended, 1, 1000);
+	cr_assert_str_eq(B.end_reason, "bye");
+	close(r.fd);
+	teardown_pair();
+}
+
+Test(sip_ua, invite_retransmitted_over_udp_and_2xx_retransmission_re_acked)
+{
+	struct raw r;
+	char uri[128], via[256], from[256], cid[128], resp[4096];
+	struct sip_invite_params p = { .sdp = SDP_A, .sdp_len = strlen(SDP_A) };
+	struct sip_dialog *d;
+
+	pair(0, 0);
+	raw_open(&r);
+	snprintf(uri, sizeof uri, "sip:fax@127.0.0.1:%u", r.port);
+	p.request_uri = uri;
+	cr_assert_eq(sip_ua_invite(A.ua, &p, &A, &d), 0);
+	cr_assert(raw_wait(&r, "INVITE ", 1000));
+	char first[8192];
+	memcpy(first, r.buf, sizeof first);
+	cr_assert(raw_wait(&r, "INVITE ", 1000), "timer A did not retransmit");
+	cr_assert_str_eq(r.buf, first);
+	raw_header(&r, "Via: ", via, sizeof via);
+	raw_header(&r, "From: ", from, sizeof from);
+	raw_header(&r, "Call-ID: ", cid, sizeof cid);
+	snprintf(resp, sizeof resp,
+		 "SIP/2.0 200 OK\r\nVia: %s\r\nFrom: %s\r\nTo: <%s>;tag=rawuas\r\nCall-ID: %s\r\n"
+		 "CSeq: 1 INVITE\r\nContact: <sip:raw@127.0.0.1:%u>\r\n"
+		 "Content-Type: application/sdp\r\nContent-Length: %zu\r\n\r\n%s",
+		 via, from, uri, cid, r.port, strlen(SDP_B), SDP_B);
+	raw_send(&r, &A, resp);
+	cr_assert(raw_wait(&r, "ACK ", 1000));
+	cr_assert_eq(A.answered, 1);
+	raw_send(&r, &A, resp);      /* our ACK was "lost": the 200 again */
+	cr_assert(raw_wait(&r, "ACK ", 1000), "no ACK for the retransmitted 200");
+	cr_assert_eq(A.answered, 1, "a retransmitted 200 is not a second answer");
+	close(r.fd);
+	teardown_pair();
+}
+
+Test(sip_ua, missed_session_refresh_ends_with_bye)
+{
+	struct raw r;
+
+	pair(0, 0);
+	sip_ua_free(B.ua);
+	sip_transport_free(B.t);
+	app_start(&B, 0, 2);
+	B.invite_do = ANSWER;
+	raw_open(&r);
+	raw_invite(&r, "se", "Contact: <sip:raw@127.0.0.1>\r\nSupported: timer\r\n"
+			     "Session-Expires: 2;refresher=uac\r\n");
+	cr_assert(raw_wait(&r, "SIP/2.0 200", 2000));
+	cr_assert_not_null(strstr(r.buf, "Session-Expires: 2;refresher=uac"), "%s", r.buf);
+	char tag[64];
+	raw_header(&r, "To: <sip:fax@127.0.0.1>;tag=", tag, sizeof tag);
+	raw_in_dialog(&r, "ACK", "se", 1, tag, "seack");
+	/* the raw peer never refreshes: B gives up before 2 s are over */
+	cr_assert(raw_wait(&r, "BYE ", 3000), "no BYE after the missed refresh");
+	run_until(&B.ended, 1, 3000);
+	cr_assert_str_eq(B.end_reason, "session expired");
+	close(r.fd);
+	teardown_pair();
+}
+
+Test(sip_ua, session_interval_below_min_se_gets_422)
+{
+	struct raw r;
+
+	pair(0, 0);
+	raw_open(&r);
+	raw_invite(&r, "short", "Contact: <sip:raw@127.0.0.1>\r\nSession-Expires: 30\r\n");
+	cr_assert(raw_wait(&r, "SIP/2.0 422", 2000));
+	cr_assert_not_null(strstr(r.buf, "Min-SE: 90"), "%s", r.buf);
+	cr_assert_eq(B.invites, 0);
+	close(r.fd);
+	teardown_pair();
+}
+
+Test(sip_ua, malformed_requests_get_400_or_are_dropped_and_the_ua_keeps_working)
+{
+	struct raw r;
+
+	pair(0, 0);
+	raw_open(&r);
+	raw_send(&r, &B, "INVITE garbage\r\n\r\n");
+	raw_send(&r, &B, "\x01\x02\x03 not sip at all");
+	raw_invite(&r, "nocontact", "");                     /* no Contact */
+	cr_assert(raw_wait(&r, "SIP/2.0 400", 2000));
+	char msg[1024];
+	snprintf(msg, sizeof msg,
+		 "OPTIONS sip:fax@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:%u;branch=z9hG4bKm\r\n"
+		 "From: <sip:raw@127.0.0.1>;tag=x\r\nTo: <sip:fax@127.0.0.1>\r\nCall-ID: m@test\r\n"
+		 "CSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n", r.port);
+	raw_send(&r, &B, msg);                               /* CSeq method mismatch */
+	cr_assert(raw_wait(&r, "SIP/2.0 400", 2000));
+	cr_assert_eq(B.invites, 0);
+	established();
+	cr_assert_eq(A.answered, 1);
+	close(r.fd);
+	teardown_pair();
+}
+
+Test(sip_ua, options_answered_and_unknown_dialog_481_and_max_forwards_483)
+{
+	struct raw r;
+	char msg[1024];
+
+	pair(0, 0);
+	raw_open(&r);
+	snprintf(msg, sizeof msg,
+		 "OPTIONS sip:fax@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:%u;branch=z9hG4bKo\r\n"
+		 "Max-Forwards: 70\r\nFrom: <sip:raw@127.0.0.1>;tag=x\r\nTo: <sip:fax@127.0.0.1>\r\n"
+		 "Call-ID: o@test\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n", r.port);
+	raw_send(&r, &B, msg);
+	cr_assert(raw_wait(&r, "SIP/2.0 200", 2000));
+	cr_assert_not_null(strstr(r.buf, "Allow: INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE"));
+	raw_in_dialog(&r, "BYE", "nosuch", 5, "nosuchtag", "b481");
+	cr_assert(raw_wait(&r, "SIP/2.0 481", 2000));
+	snprintf(msg, sizeof msg,
+		 "OPTIONS sip:fax@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:%u;branch=z9hG4bKmf\r\n"
+		 "Max-Forwards: 0\r\nFrom: <sip:raw@127.0.0.1>;tag=x\r\nTo: <sip:fax@127.0.0.1>\r\n"
+		 "Call-ID: mf@test\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n", r.port);
+	raw_send(&r, &B, msg);
+	cr_assert(raw_wait(&r, "SIP/2.0 483", 2000));
+	snprintf(msg, sizeof msg,
+		 "REGISTER sip:127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:%u;branch=z9hG4bKr\r\n"
+		 "From: <sip:raw@127.0.0.1>;tag=x\r\nTo: <sip:raw@127.0.0.1>\r\n"
+		 "Call-ID: r@test\r\nCSeq: 1 REGISTER\r\nContent-Length: 0\r\n\r\n", r.port);
+	raw_send(&r, &B, msg);
+	cr_assert(raw_wait(&r, "SIP/2.0 405", 2000), "no registrar: 405");
+	close(r.fd);
+	teardown_pair();
+}
+
+Test(sip_ua, unanswered_invite_times_out_with_408)
+{
+	struct raw r;
+	char uri[128];
+	struct sip_invite_params p = { .sdp = SDP_A, .sdp_len = strlen(SDP_A) };
+	struct sip_dialog *d;
+
+	pair(0, 0);
+	raw_open(&r);        /* a peer that never answers */
+	snprintf(uri, sizeof uri, "sip:fax@127.0.0.1:%u", r.port);
+	p.request_uri = uri;
+	cr_assert_eq(sip_ua_invite(A.ua, &p, &A, &d), 0);
+	run_until(&A.ended, 1, 6000);     /* Timer B = 64 * T1 = 3.2 s */
+	cr_assert_eq(A.end_status, 408);
+	cr_assert_str_eq(A.end_reason, "timeout");
+	close(r.fd);
+	teardown_pair();
+}
