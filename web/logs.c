@@ -1,57 +1,36 @@
-/* The logs page: audit records filtered, paged (newest first), exported
- * as CSV, and the chain verified. Every value shown comes from outside
- * (fax idents, numbers, user names) and goes through html_text. */
+/* The logs page: audit records found through the catalog's index of the
+ * log (storage/audit_index.h), filtered, paged newest first by position
+ * (keyset: ?before=LINE / ?after=LINE, never an offset), exported as CSV
+ * page by page, and the chain verified over the whole file. Every value
+ * shown is read back from the log itself and comes from outside (fax
+ * idents, numbers, user names): it goes through html_text. */
 #include <stdlib.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
 
 #include "common/err.h"
+#include "common/log.h"
 #include "common/str.h"
 #include "storage/audit.h"
+#include "storage/audit_index.h"
 #include "storage/keys.h"
 #include "storage/store.h"
 #include "web/web_int.h"
 
 #define PAGE_ROWS 50
+/* Counting every match of a broad filter over a million records costs
+ * more than the page itself: the count stops here ("more than ..."). */
+#define COUNT_MAX 10000
+#define CSV_ROWS AUDIT_INDEX_QUERY_MAX
 
-struct filter {
-	int64_t from_ms, to_ms;   /* 0: open */
-	const char *direction, *number, *result, *mailbox, *type;
-};
-
-struct walk {
-	struct web_ctx *c;
-	struct filter f;
-	long long matched, first, last;   /* rows [first, last) are shown */
-	char **rows;                      /* newest-first page */
-	bool csv;
-};
-
-static const char *field(const struct audit_record *r, const char *key)
+static int audit_path(struct web_ctx *c, char *out, size_t size)
 {
-	for (size_t i = 0; i < r->nfields; i++)
-		if (strcmp(r->fields[i].key, key) == 0)
-			return r->fields[i].value;
-	return "";
+	return str_format(out, size, "%s/%s", store_dir(c->app->store), STORE_AUDIT_FILE);
 }
 
-static bool matches(const struct filter *f, const struct audit_record *r)
-{
-	if ((f->from_ms && r->time_ms < f->from_ms) || (f->to_ms && r->time_ms >= f->to_ms))
-		return false;
-	if (f->type && *f->type && strcmp(r->type, f->type) != 0)
-		return false;
-	if (f->direction && *f->direction && strcmp(field(r, "direction"), f->direction) != 0)
-		return false;
-	if (f->result && *f->result && strcmp(field(r, "result"), f->result) != 0)
-		return false;
-	if (f->mailbox && *f->mailbox && strcmp(field(r, "mailbox"), f->mailbox) != 0)
-		return false;
-	return !(f->number && *f->number && !strstr(field(r, "remote_number"), f->number));
-}
-
-static int parse_filter(struct web_ctx *c, struct filter *f)
+/* Reads the filter fields of the query string. */
+static int parse_filter(struct web_ctx *c, struct audit_index_filter *f)
 {
 	const char *from = http_form_get(&c->query, "from");
 	const char *to = http_form_get(&c->query, "to");
@@ -73,22 +52,30 @@ static int parse_filter(struct web_ctx *c, struct filter *f)
 	return FGW_OK;
 }
 
-static int audit_path(struct web_ctx *c, char *out, size_t size)
+/* A line number from the query string (0 when absent). */
+static int parse_line(struct web_ctx *c, const char *name, uint64_t *out)
 {
-	return str_format(out, size, "%s/%s", store_dir(c->app->store), STORE_AUDIT_FILE);
+	const char *v = http_form_get(&c->query, name);
+	long long n = 0;
+
+	*out = 0;
+	if (v == NULL || *v == '\0')
+		return FGW_OK;
+	if (str_to_int(v, 1, INT64_MAX, &n) != FGW_OK)
+		return FGW_ERR_PARSE;
+	*out = (uint64_t)n;
+	return FGW_OK;
 }
 
-static int count_fn(const struct audit_record *r, void *arg)
+/* The fields without a column of their own (a malformed line: itself). */
+static void details(struct html *h, const struct audit_index_row *row)
 {
-	struct walk *w = arg;
+	const struct audit_record *r = row->rec;
 
-	if (matches(&w->f, r))
-		w->matched++;
-	return 0;
-}
-
-static void details(struct html *h, const struct audit_record *r)
-{
+	if (r == NULL) {
+		html_text(h, row->raw);
+		return;
+	}
 	for (size_t i = 0; i < r->nfields; i++) {
 		const char *k = r->fields[i].key;
 		if (!strcmp(k, "direction") || !strcmp(k, "remote_number") ||
@@ -101,85 +88,137 @@ static void details(struct html *h, const struct audit_record *r)
 	}
 }
 
-static void row_html(struct html *h, const struct audit_record *r)
+static void cell(struct html *h, const char *s)
+{
+	html_raw(h, "<td>");
+	html_text(h, s);
+	html_raw(h, "</td>");
+}
+
+static void row_html(struct html *h, const struct audit_index_row *row)
 {
 	html_raw(h, "<tr><td class=\"num\">");
-	html_int(h, (long long)r->seq);
-	html_raw(h, "</td><td>");
-	html_text(h, r->time);
-	html_raw(h, "</td><td>");
-	html_text(h, r->type);
-	html_raw(h, "</td><td>");
-	html_text(h, field(r, "direction"));
-	html_raw(h, "</td><td>");
-	html_text(h, field(r, "remote_number"));
-	html_raw(h, "</td><td>");
-	html_text(h, field(r, "mailbox"));
-	html_raw(h, "</td><td>");
-	html_text(h, field(r, "result"));
-	html_raw(h, "</td><td>");
-	details(h, r);
+	if (row->rec != NULL)
+		html_int(h, (long long)row->seq);
+	else
+		html_raw(h, "?");
+	html_raw(h, "</td>");
+	cell(h, row->rec != NULL ? row->rec->time : "");
+	cell(h, row->type);
+	cell(h, row->direction);
+	cell(h, row->number);
+	cell(h, row->mailbox);
+	cell(h, row->result);
+	html_raw(h, "<td>");
+	details(h, row);
 	html_raw(h, "</td></tr>");
 }
 
-/* One CSV cell: quoted, quotes doubled, a leading = + - @ defused. */
-static void csv_cell(struct html *h, const char *s, bool last)
+/* ---- the page ------------------------------------------------------------ */
+
+/* The rows of one page as rendered, kept so a page read oldest first
+ * (towards newer records) is still shown newest first. */
+struct page {
+	char *rows[PAGE_ROWS + 1];
+	uint64_t line[PAGE_ROWS + 1];
+	size_t n;
+};
+
+static int page_row(const struct audit_index_row *row, void *arg)
 {
-	html_raw(h, "\"");
-	if (strchr("=+-@\t\r", s[0]) && s[0])
-		html_raw(h, "'");
-	for (; *s; s++)
-		html_bytes(h, *s == '"' ? "\"\"" : s, *s == '"' ? 2 : 1);
-	html_raw(h, last ? "\"\r\n" : "\",");
+	struct page *p = arg;
+
+	if (p->n > PAGE_ROWS)
+		return FGW_ERR_RANGE;
+	p->line[p->n] = row->line;
+	if (p->n < PAGE_ROWS) {   /* the extra row only says there is more */
+		struct html *h = html_new(AUDIT_RECORD_MAX * 8);
+
+		if (h == NULL)
+			return FGW_ERR_NOMEM;
+		row_html(h, row);
+		p->rows[p->n] = html_failed(h) ? NULL : strdup(html_data(h));
+		html_free(h);
+		if (p->rows[p->n] == NULL)
+			return FGW_ERR_NOMEM;
+	}
+	p->n++;
+	return 0;
 }
 
-static void row_csv(struct html *h, const struct audit_record *r)
+static void page_free(struct page *p)
 {
-	char seq[24];
-	struct html *d = html_new(AUDIT_RECORD_MAX * 2);
-
-	if (str_format(seq, sizeof seq, "%llu", (unsigned long long)r->seq) != FGW_OK || !d) {
-		html_free(d);
-		return;
-	}
-	for (size_t i = 0; i < r->nfields; i++) {
-		html_raw(d, r->fields[i].key);
-		html_raw(d, "=");
-		html_raw(d, r->fields[i].value);
-		html_raw(d, i + 1 < r->nfields ? "; " : "");
-	}
-	csv_cell(h, seq, false);
-	csv_cell(h, r->time, false);
-	csv_cell(h, r->type, false);
-	csv_cell(h, field(r, "direction"), false);
-	csv_cell(h, field(r, "remote_number"), false);
-	csv_cell(h, field(r, "mailbox"), false);
-	csv_cell(h, field(r, "result"), false);
-	csv_cell(h, html_data(d), true);
-	html_free(d);
+	for (size_t i = 0; i <= PAGE_ROWS; i++)
+		free(p->rows[i]);
 }
 
-static int show_fn(const struct audit_record *r, void *arg)
+static int skip_row(const struct audit_index_row *row, void *arg)
 {
-	struct walk *w = arg;
-	long long i;
+	(void)row, (void)arg;
+	return 0;
+}
 
-	if (!matches(&w->f, r))
-		return 0;
-	i = w->matched++;
-	if (w->csv) {
-		row_csv(w->c->resp->body, r);
-		return html_failed(w->c->resp->body) ? FGW_ERR_TOO_LARGE : 0;
+/* Whether a matching record lies beyond line, newer (above) or older. */
+static int exists_beyond(struct web_ctx *c, const char *path, const struct audit_index_filter *f,
+			 uint64_t line, bool newer, bool *yes)
+{
+	struct audit_index_query q = { .filter = *f, .limit = 1, .ascending = newer };
+	size_t n = 0;
+	int rc;
+
+	if (newer)
+		q.above = line;
+	else
+		q.below = line;
+	rc = audit_index_query(store_catalog(c->app->store), path, &q, skip_row, NULL, &n);
+	*yes = n > 0;
+	return rc;
+}
+
+/* Where the page is, for the pager. */
+struct where_am_i {
+	uint64_t newest, oldest;   /* lines of the first and last row shown */
+	bool newer, older;         /* more records that way */
+	bool at_start;             /* no before/after: the newest page */
+};
+
+/* Reads the page (newest first below `before`, or the PAGE_ROWS records
+ * just above `after`) into p and works out the pager. */
+static int load_page(struct web_ctx *c, const char *path, const struct audit_index_filter *f,
+		     uint64_t before, uint64_t after, struct page *p, struct where_am_i *w)
+{
+	struct audit_index_query q = { .filter = *f, .limit = PAGE_ROWS + 1,
+				       .below = before, .above = after, .ascending = after != 0 };
+	struct catalog *cat = store_catalog(c->app->store);
+	int rc = audit_index_query(cat, path, &q, page_row, p, NULL);
+	size_t shown = p->n > PAGE_ROWS ? PAGE_ROWS : p->n;
+
+	memset(w, 0, sizeof *w);
+	w->at_start = before == 0 && after == 0;
+	if (rc != FGW_OK || shown == 0)
+		return rc;
+	if (after != 0) {
+		/* read oldest first: turn it around */
+		for (size_t i = 0; i < shown / 2; i++) {
+			char *t = p->rows[i];
+			uint64_t l = p->line[i];
+
+			p->rows[i] = p->rows[shown - 1 - i];
+			p->rows[shown - 1 - i] = t;
+			p->line[i] = p->line[shown - 1 - i];
+			p->line[shown - 1 - i] = l;
+		}
 	}
-	if (i < w->first || i >= w->last)
-		return 0;
-	struct html *h = html_new(AUDIT_RECORD_MAX * 6);
-	if (!h)
-		return FGW_ERR_NOMEM;
-	row_html(h, r);
-	w->rows[w->last - 1 - i] = strdup(html_data(h));
-	html_free(h);
-	return w->rows[w->last - 1 - i] ? 0 : FGW_ERR_NOMEM;
+	w->newest = p->line[0];
+	w->oldest = p->line[shown - 1];
+	if (after != 0) {
+		w->newer = p->n > PAGE_ROWS;
+		return exists_beyond(c, path, f, w->oldest, false, &w->older);
+	}
+	w->older = p->n > PAGE_ROWS;
+	if (before == 0)
+		return FGW_OK;
+	return exists_beyond(c, path, f, w->newest, true, &w->newer);
 }
 
 static void filter_input(struct html *h, const char *label, const char *name,
@@ -215,17 +254,20 @@ static void filter_form(struct web_ctx *c)
 	html_raw(h, "<button type=\"submit\" id=\"verify\">Verify the log chain</button></form>");
 }
 
-/* The query string again without page (for links). */
-static void query_link(struct web_ctx *c, const char *base, long long page)
+/* The query string again without the position (before/after/page), then
+ * the given position, if any. */
+static void query_link(struct web_ctx *c, const char *base, const char *pos, uint64_t line)
 {
 	struct html *h = c->resp->body;
 
 	html_raw(h, base);
 	html_raw(h, "?");
 	for (size_t i = 0; i < c->query.count; i++) {
-		if (!strcmp(c->query.fields[i].name, "page"))
+		const char *name = c->query.fields[i].name;
+
+		if (!strcmp(name, "page") || !strcmp(name, "before") || !strcmp(name, "after"))
 			continue;
-		html_text(h, c->query.fields[i].name);   /* names are form words */
+		html_text(h, name);   /* names are form words */
 		html_raw(h, "=");
 		for (const char *v = c->query.fields[i].value; *v; v++) {
 			char enc[4] = {'%', "0123456789ABCDEF"[(unsigned char)*v >> 4],
@@ -234,112 +276,202 @@ static void query_link(struct web_ctx *c, const char *base, long long page)
 		}
 		html_raw(h, "&amp;");
 	}
-	if (page >= 0) {
-		html_raw(h, "page=");
-		html_int(h, page);
+	if (pos != NULL) {
+		html_raw(h, pos);
+		html_raw(h, "=");
+		html_int(h, (long long)line);
 	}
 }
 
-static void pager(struct web_ctx *c, long long page, long long pages)
+static void pager(struct web_ctx *c, const struct where_am_i *w)
 {
 	struct html *h = c->resp->body;
 
 	html_raw(h, "<div class=\"pager\">");
-	if (page > 1) {
+	if (!w->at_start) {
+		html_raw(h, "<a href=\"");
+		query_link(c, "/logs", NULL, 0);
+		html_raw(h, "\">Newest</a>");
+	}
+	if (w->newer) {
 		html_raw(h, "<a rel=\"prev\" href=\"");
-		query_link(c, "/logs", page - 1);
+		query_link(c, "/logs", "after", w->newest);
 		html_raw(h, "\">Newer</a>");
 	}
-	html_raw(h, "<span>Page ");
-	html_int(h, page);
-	html_raw(h, " of ");
-	html_int(h, pages);
-	html_raw(h, "</span>");
-	if (page < pages) {
+	if (w->older) {
 		html_raw(h, "<a rel=\"next\" href=\"");
-		query_link(c, "/logs", page + 1);
+		query_link(c, "/logs", "before", w->oldest);
 		html_raw(h, "\">Older</a>");
 	}
 	html_raw(h, "<a href=\"");
-	query_link(c, "/logs.csv", -1);
+	query_link(c, "/logs.csv", NULL, 0);
 	html_raw(h, "\" id=\"csv\">Export CSV</a></div>");
 }
 
-static void table(struct web_ctx *c, struct walk *w, long long page)
+static void table(struct web_ctx *c, const struct page *p, uint64_t matched,
+		  const struct where_am_i *w)
 {
 	struct html *h = c->resp->body;
+	size_t shown = p->n > PAGE_ROWS ? PAGE_ROWS : p->n;
 
 	html_raw(h, "<p class=\"muted\">");
-	html_int(h, w->matched);
+	if (matched > COUNT_MAX) {
+		html_raw(h, "More than ");
+		html_int(h, COUNT_MAX);
+	} else {
+		html_int(h, (long long)matched);
+	}
 	html_raw(h, " matching records.</p><table id=\"records\"><tr><th>Seq</th><th>Time (UTC)"
 		 "</th><th>Type</th><th>Dir.</th><th>Number</th><th>Mailbox</th><th>Result"
 		 "</th><th>Details</th></tr>");
-	for (long long i = 0; i < w->last - w->first; i++)
-		if (w->rows[i])
-			html_raw(h, w->rows[i]);
+	for (size_t i = 0; i < shown; i++)
+		html_raw(h, p->rows[i]);
 	html_raw(h, "</table>");
-	pager(c, page, w->matched ? (w->matched + PAGE_ROWS - 1) / PAGE_ROWS : 1);
+	pager(c, w);
+}
+
+static void read_failed(struct web_ctx *c, int rc)
+{
+	log_error("web: logs page: %s", fgw_strerror(rc));
+	web_error(c, 500, rc == FGW_ERR_TAMPERED
+		  ? "The audit log changed while it was read and does not match its index; "
+		    "use Verify the log chain, or faxgw log verify."
+		  : "The audit log could not be read; see the system log.");
 }
 
 void page_logs(struct web_ctx *c)
 {
-	struct walk w = { .c = c };
+	struct audit_index_filter f;
+	struct page p = { .n = 0 };
+	struct where_am_i w;
+	uint64_t before, after, matched = 0;
 	char path[4200];
-	long long page = 1, pages;
-	const char *p = http_form_get(&c->query, "page");
+	int rc;
 
 	c->current = "/logs";
-	if (parse_filter(c, &w.f) != FGW_OK || (p && str_to_int(p, 1, 1000000000, &page))) {
+	if (parse_filter(c, &f) != FGW_OK || parse_line(c, "before", &before) != FGW_OK ||
+	    parse_line(c, "after", &after) != FGW_OK) {
 		web_error(c, 400, "A filter value is malformed (dates as YYYY-MM-DD).");
 		return;
 	}
-	if (audit_path(c, path, sizeof path) != FGW_OK ||
-	    audit_read_file(path, count_fn, &w, NULL) != FGW_OK) {
-		web_error(c, 500, "The audit log could not be read.");
-		return;
-	}
-	pages = w.matched ? (w.matched + PAGE_ROWS - 1) / PAGE_ROWS : 1;
-	if (page > pages)
-		page = pages;
-	/* newest first: page 1 holds the last PAGE_ROWS matches */
-	w.last = w.matched - (page - 1) * PAGE_ROWS;
-	w.first = w.last > PAGE_ROWS ? w.last - PAGE_ROWS : 0;
-	w.rows = calloc(PAGE_ROWS, sizeof *w.rows);
-	w.matched = 0;
-	if (!w.rows || audit_read_file(path, show_fn, &w, NULL) != FGW_OK) {
-		web_error(c, 500, "The audit log could not be read.");
+	rc = audit_path(c, path, sizeof path);
+	if (rc == FGW_OK)
+		rc = load_page(c, path, &f, before, after, &p, &w);
+	if (rc == FGW_OK)
+		rc = audit_index_count(store_catalog(c->app->store), &f, COUNT_MAX + 1, &matched);
+	if (rc != FGW_OK) {
+		read_failed(c, rc);
 	} else {
 		web_page_begin(c, "Logs");
 		filter_form(c);
-		table(c, &w, page);
+		table(c, &p, matched, &w);
 		web_page_end(c);
 	}
-	for (size_t i = 0; w.rows && i < PAGE_ROWS; i++)
-		free(w.rows[i]);
-	free(w.rows);
+	page_free(&p);
+}
+
+/* ---- CSV ------------------------------------------------------------------ */
+
+/* One CSV cell: quoted, quotes doubled, a leading = + - @ defused. */
+static void csv_cell(struct html *h, const char *s, bool last)
+{
+	html_raw(h, "\"");
+	if (strchr("=+-@\t\r", s[0]) && s[0])
+		html_raw(h, "'");
+	for (; *s; s++)
+		html_bytes(h, *s == '"' ? "\"\"" : s, *s == '"' ? 2 : 1);
+	html_raw(h, last ? "\"\r\n" : "\",");
+}
+
+/* The details cell: every field as key=value; a malformed line itself. */
+static void csv_details(struct html *h, const struct audit_index_row *row)
+{
+	struct html *d = html_new(AUDIT_RECORD_MAX * 2);
+	const struct audit_record *r = row->rec;
+
+	for (size_t i = 0; d != NULL && r != NULL && i < r->nfields; i++) {
+		html_raw(d, r->fields[i].key);
+		html_raw(d, "=");
+		html_raw(d, r->fields[i].value);
+		html_raw(d, i + 1 < r->nfields ? "; " : "");
+	}
+	csv_cell(h, d == NULL || html_failed(d) ? "?" : r == NULL ? row->raw : html_data(d),
+		 true);
+	html_free(d);
+}
+
+struct csv {
+	struct html *h;
+	uint64_t last;   /* line of the last row written */
+	size_t n;        /* rows of this batch */
+};
+
+static int csv_row(const struct audit_index_row *row, void *arg)
+{
+	struct csv *w = arg;
+	char seq[24];
+
+	if (str_format(seq, sizeof seq, "%llu", (unsigned long long)row->seq) != FGW_OK)
+		return FGW_ERR_RANGE;
+	csv_cell(w->h, row->rec != NULL ? seq : "?", false);
+	csv_cell(w->h, row->rec != NULL ? row->rec->time : "", false);
+	csv_cell(w->h, row->type, false);
+	csv_cell(w->h, row->direction, false);
+	csv_cell(w->h, row->number, false);
+	csv_cell(w->h, row->mailbox, false);
+	csv_cell(w->h, row->result, false);
+	csv_details(w->h, row);
+	w->last = row->line;
+	w->n++;
+	return html_failed(w->h) ? FGW_ERR_TOO_LARGE : 0;
+}
+
+/* Writes every matching record, oldest first, one index page at a time:
+ * only the response itself grows (up to its limit). */
+static int csv_body(struct web_ctx *c, const char *path, const struct audit_index_filter *f)
+{
+	struct csv w = { .h = c->resp->body };
+	struct audit_index_query q = { .filter = *f, .limit = CSV_ROWS, .ascending = true };
+	int rc;
+
+	html_raw(w.h, "seq,time,type,direction,number,mailbox,result,details\r\n");
+	do {
+		w.n = 0;
+		q.above = w.last;
+		rc = audit_index_query(store_catalog(c->app->store), path, &q, csv_row, &w, NULL);
+	} while (rc == FGW_OK && w.n == CSV_ROWS);
+	return rc;
 }
 
 void page_logs_csv(struct web_ctx *c)
 {
-	struct walk w = { .c = c, .csv = true };
+	struct audit_index_filter f;
 	char path[4200];
+	int rc;
 
-	if (parse_filter(c, &w.f) != FGW_OK) {
+	if (parse_filter(c, &f) != FGW_OK) {
 		web_error(c, 400, "A filter value is malformed (dates as YYYY-MM-DD).");
 		return;
 	}
-	html_raw(c->resp->body, "seq,time,type,direction,number,mailbox,result,details\r\n");
-	if (audit_path(c, path, sizeof path) != FGW_OK ||
-	    audit_read_file(path, show_fn, &w, NULL) != FGW_OK) {
+	rc = audit_path(c, path, sizeof path);
+	if (rc == FGW_OK)
+		rc = csv_body(c, path, &f);
+	if (rc != FGW_OK) {
 		html_free(c->resp->body);
 		c->resp->body = html_new(HTML_PAGE_MAX);
-		web_error(c, 500, "The audit log could not be read (or the export is too large; "
-			  "narrow the filter or use faxgw log export).");
+		if (rc == FGW_ERR_TOO_LARGE)
+			web_error(c, 413, "The export is larger than one download may be "
+				  "(4 MiB); narrow the filter (e.g. a date range) or use "
+				  "faxgw log export on the device.");
+		else
+			read_failed(c, rc);
 		return;
 	}
 	web_set_header(c, "Content-Type", "text/csv; charset=utf-8");
 	web_set_header(c, "Content-Disposition", "attachment; filename=\"faxgw-audit.csv\"");
 }
+
+/* ---- verify ----------------------------------------------------------------- */
 
 void page_logs_verify(struct web_ctx *c)
 {
