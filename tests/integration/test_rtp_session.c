@@ -6,7 +6,6 @@
 #include <arpa/inet.h>
 #include <math.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -15,47 +14,10 @@
 #include "dsp/g711.h"
 #include "gateway/rtp.h"
 #include "gateway/rtp_session.h"
+#include "tests/support/udp_peer.h"
 
 #define LO 31000
 #define HI 31999
-
-/* A plain UDP socket on 127.0.0.1 playing the far end. */
-struct peer {
-	int fd;
-	uint16_t port;
-};
-
-static void peer_open(struct peer *p)
-{
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	socklen_t len = sizeof a;
-
-	p->fd = socket(AF_INET, SOCK_DGRAM, 0);
-	cr_assert_geq(p->fd, 0);
-	cr_assert_eq(bind(p->fd, (struct sockaddr *)&a, sizeof a), 0);
-	cr_assert_eq(getsockname(p->fd, (struct sockaddr *)&a, &len), 0);
-	p->port = ntohs(a.sin_port);
-}
-
-static void peer_send(struct peer *p, uint16_t port, const uint8_t *buf, size_t len)
-{
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port),
-				.sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-
-	cr_assert_eq(sendto(p->fd, buf, len, 0, (struct sockaddr *)&a, sizeof a), (ssize_t)len);
-}
-
-/* Receives one datagram (waiting up to 1 s); returns its length. */
-static size_t peer_recv(struct peer *p, uint8_t *buf, size_t size)
-{
-	struct pollfd pfd = {.fd = p->fd, .events = POLLIN};
-	ssize_t n;
-
-	cr_assert_eq(poll(&pfd, 1, 1000), 1, "nothing arrived");
-	n = recv(p->fd, buf, size, 0);
-	cr_assert_gt(n, 0);
-	return (size_t)n;
-}
 
 static struct rtp_session *session(void)
 {
@@ -66,7 +28,7 @@ static struct rtp_session *session(void)
 	return s;
 }
 
-static void connect_to(struct rtp_session *s, struct peer *p, enum dsp_g711_law law)
+static void connect_to(struct rtp_session *s, struct udp_peer *p, enum dsp_g711_law law)
 {
 	struct rtp_session_media m = {.law = law, .pt = law == DSP_G711_ULAW ? 0 : 8,
 				      .te_pt = 101, .jitter_max_ms = 100};
@@ -75,7 +37,7 @@ static void connect_to(struct rtp_session *s, struct peer *p, enum dsp_g711_law 
 }
 
 /* Sends an RTP packet of 160 samples of value v from the peer. */
-static void send_frame(struct peer *p, struct rtp_session *s, uint16_t seq, uint32_t ts,
+static void send_frame(struct udp_peer *p, struct rtp_session *s, uint16_t seq, uint32_t ts,
 		       int16_t v, uint32_t ssrc)
 {
 	struct rtp_header h = {.pt = 0, .seq = seq, .timestamp = ts, .ssrc = ssrc};
@@ -87,7 +49,7 @@ static void send_frame(struct peer *p, struct rtp_session *s, uint16_t seq, uint
 		pcm[i] = v;
 	dsp_g711_encode(DSP_G711_ULAW, pl, pcm, 160);
 	cr_assert_eq(rtp_build(&h, pl, sizeof pl, pkt, sizeof pkt, &n), FGW_OK);
-	peer_send(p, rtp_session_port(s), pkt, n);
+	udp_peer_send(p, rtp_session_port(s), pkt, n);
 }
 
 /* Lets the kernel deliver what was just sent over loopback. */
@@ -159,12 +121,12 @@ Test(rtp_session, bad_address_and_peer_are_refused)
 Test(rtp_session, sent_packets_have_the_right_header_and_payload)
 {
 	struct rtp_session *s = session();
-	struct peer p;
+	struct udp_peer p;
 	int16_t pcm[400];
 	uint8_t want[160];
 	struct rtp_header h[2];
 
-	peer_open(&p);
+	udp_peer_open(&p);
 	connect_to(s, &p, DSP_G711_ALAW);
 	for (int i = 0; i < 400; i++)
 		pcm[i] = (int16_t)(8000 * sin(i * 0.3));
@@ -173,7 +135,7 @@ Test(rtp_session, sent_packets_have_the_right_header_and_payload)
 	for (int k = 0; k < 2; k++) {
 		uint8_t buf[1500];
 		const uint8_t *pl;
-		size_t n = peer_recv(&p, buf, sizeof buf), pn;
+		size_t n = udp_peer_recv(&p, buf, sizeof buf), pn;
 
 		cr_assert_eq(rtp_parse(buf, n, &h[k], &pl, &pn), FGW_OK);
 		cr_assert_eq(h[k].pt, RTP_PT_PCMA);
@@ -186,9 +148,8 @@ Test(rtp_session, sent_packets_have_the_right_header_and_payload)
 	cr_assert_eq((uint16_t)(h[1].seq - h[0].seq), 1);
 	cr_assert_eq(h[1].timestamp - h[0].timestamp, 160);
 	cr_assert_eq(h[1].ssrc, h[0].ssrc);
-	struct pollfd pfd = {.fd = p.fd, .events = POLLIN};
-	cr_assert_eq(poll(&pfd, 1, 50), 0, "the 80 samples left must wait");
-	close(p.fd);
+	cr_assert(udp_peer_idle(&p, 50), "the 80 samples left must wait");
+	udp_peer_close(&p);
 	rtp_session_free(s);
 }
 
@@ -198,12 +159,12 @@ Test(rtp_session, sent_packets_have_the_right_header_and_payload)
 Test(rtp_session, receives_through_the_jitter_buffer_with_concealment)
 {
 	struct rtp_session *s = session();
-	struct peer p;
+	struct udp_peer p;
 	struct rtp_session_stats st;
 	int16_t out[160];
 	int16_t expect[8] = {0, 0, 1000, 2000, 0, 4000, 5000, 6000};
 
-	peer_open(&p);
+	udp_peer_open(&p);
 	connect_to(s, &p, DSP_G711_ULAW);
 	/* ticks 0..7: frames of value 1000*(k+1) at ts 160k; the third
 	 * (k = 2) lost, the fifth arrives twice, the sixth before the fifth */
@@ -234,18 +195,18 @@ Test(rtp_session, receives_through_the_jitter_buffer_with_concealment)
 	rtp_session_recv_audio(s, out, 160);
 	rtp_session_stats(s, &st);
 	cr_assert_eq(st.late, 1);
-	close(p.fd);
+	udp_peer_close(&p);
 	rtp_session_free(s);
 }
 
 Test(rtp_session, duplicate_packets_are_dropped)
 {
 	struct rtp_session *s = session();
-	struct peer p;
+	struct udp_peer p;
 	struct rtp_session_stats st;
 	int16_t out[160];
 
-	peer_open(&p);
+	udp_peer_open(&p);
 	connect_to(s, &p, DSP_G711_ULAW);
 	send_frame(&p, s, 1, 0, 1000, 5);
 	send_frame(&p, s, 1, 0, 1000, 5);
@@ -255,7 +216,7 @@ Test(rtp_session, duplicate_packets_are_dropped)
 	rtp_session_recv_audio(s, out, 160);
 	rtp_session_stats(s, &st);
 	cr_assert_eq(st.duplicates, 2);
-	close(p.fd);
+	udp_peer_close(&p);
 	rtp_session_free(s);
 }
 
@@ -264,14 +225,14 @@ Test(rtp_session, duplicate_packets_are_dropped)
 Test(rtp_session, learns_the_peer_and_drops_other_sources)
 {
 	struct rtp_session *s = session();
-	struct peer sdp, real, intruder;
+	struct udp_peer sdp, real, intruder;
 	struct rtp_session_stats st;
 	int16_t out[160] = {0};
 	uint8_t buf[1500];
 
-	peer_open(&sdp);
-	peer_open(&real);
-	peer_open(&intruder);
+	udp_peer_open(&sdp);
+	udp_peer_open(&real);
+	udp_peer_open(&intruder);
 	connect_to(s, &sdp, DSP_G711_ULAW);
 	send_frame(&real, s, 1, 0, 1000, 5);
 	settle();
@@ -283,19 +244,18 @@ Test(rtp_session, learns_the_peer_and_drops_other_sources)
 	cr_assert_eq(st.received, 1);
 	cr_assert_eq(st.foreign, 1);
 	cr_assert_eq(rtp_session_send_audio(s, out, 160), FGW_OK);
-	cr_assert_eq(peer_recv(&real, buf, sizeof buf), 172, "sent to the learned source");
-	struct pollfd pfd = {.fd = sdp.fd, .events = POLLIN};
-	cr_assert_eq(poll(&pfd, 1, 20), 0, "nothing to the SDP address any more");
-	close(sdp.fd);
-	close(real.fd);
-	close(intruder.fd);
+	cr_assert_eq(udp_peer_recv(&real, buf, sizeof buf), 172, "sent to the learned source");
+	cr_assert(udp_peer_idle(&sdp, 20), "nothing to the SDP address any more");
+	udp_peer_close(&sdp);
+	udp_peer_close(&real);
+	udp_peer_close(&intruder);
 	rtp_session_free(s);
 }
 
 Test(rtp_session, malformed_and_foreign_payload_types_are_dropped)
 {
 	struct rtp_session *s = session();
-	struct peer p;
+	struct udp_peer p;
 	struct rtp_session_stats st;
 	int16_t out[160];
 	uint8_t junk[20] = {0x40, 1, 2, 3};        /* version 1 */
@@ -303,17 +263,17 @@ Test(rtp_session, malformed_and_foreign_payload_types_are_dropped)
 	uint8_t pkt[64], cn = 40;
 	size_t n;
 
-	peer_open(&p);
+	udp_peer_open(&p);
 	connect_to(s, &p, DSP_G711_ULAW);
-	peer_send(&p, rtp_session_port(s), junk, sizeof junk);
+	udp_peer_send(&p, rtp_session_port(s), junk, sizeof junk);
 	cr_assert_eq(rtp_build(&h, &cn, 1, pkt, sizeof pkt, &n), FGW_OK);
-	peer_send(&p, rtp_session_port(s), pkt, n);
+	udp_peer_send(&p, rtp_session_port(s), pkt, n);
 	settle();
 	cr_assert_eq(rtp_session_recv_audio(s, out, 160), 160);
 	rtp_session_stats(s, &st);
 	cr_assert_eq(st.malformed, 2);
 	cr_assert_eq(st.received, 0);
-	close(p.fd);
+	udp_peer_close(&p);
 	rtp_session_free(s);
 }
 
@@ -331,7 +291,7 @@ static void on_digit(void *arg, char digit, uint8_t event)
 		d->got[d->n++] = digit;
 }
 
-static void send_event(struct peer *p, struct rtp_session *s, uint16_t seq, uint32_t ts,
+static void send_event(struct udp_peer *p, struct rtp_session *s, uint16_t seq, uint32_t ts,
 		       uint8_t code, uint16_t dur, bool end)
 {
 	struct rtp_header h = {.pt = 101, .seq = seq, .timestamp = ts, .ssrc = 42,
@@ -342,7 +302,7 @@ static void send_event(struct peer *p, struct rtp_session *s, uint16_t seq, uint
 
 	cr_assert_eq(rtp_event_build(&ev, pl), FGW_OK);
 	cr_assert_eq(rtp_build(&h, pl, 4, pkt, sizeof pkt, &n), FGW_OK);
-	peer_send(p, rtp_session_port(s), pkt, n);
+	udp_peer_send(p, rtp_session_port(s), pkt, n);
 }
 
 /* One callback per event: start, updates and three end packets of "4",
@@ -350,11 +310,11 @@ static void send_event(struct peer *p, struct rtp_session *s, uint16_t seq, uint
 Test(rtp_session, telephone_events_are_reported_once_each)
 {
 	struct rtp_session *s = session();
-	struct peer p;
+	struct udp_peer p;
 	struct digits d = {{0}, 0};
 	int16_t out[160];
 
-	peer_open(&p);
+	udp_peer_open(&p);
 	connect_to(s, &p, DSP_G711_ULAW);
 	rtp_session_on_event(s, on_digit, &d);
 	send_event(&p, s, 1, 1000, 4, 160, false);
@@ -368,7 +328,7 @@ Test(rtp_session, telephone_events_are_reported_once_each)
 	settle();
 	rtp_session_recv_audio(s, out, 160);
 	cr_assert_str_eq(d.got, "4#");
-	close(p.fd);
+	udp_peer_close(&p);
 	rtp_session_free(s);
 }
 
@@ -377,12 +337,12 @@ Test(rtp_session, telephone_events_are_reported_once_each)
 Test(rtp_session, digits_are_sent_as_rfc4733_events)
 {
 	struct rtp_session *s = session();
-	struct peer p;
+	struct udp_peer p;
 	int16_t pcm[160] = {0};
 	uint32_t ts0 = 0;
 	int ends = 0, updates = 0;
 
-	peer_open(&p);
+	udp_peer_open(&p);
 	connect_to(s, &p, DSP_G711_ULAW);
 	cr_assert_eq(rtp_session_send_digit(s, 'X', 100), FGW_ERR_INVALID);
 	cr_assert_eq(rtp_session_send_digit(s, '7', 10), FGW_ERR_INVALID);
@@ -395,7 +355,7 @@ Test(rtp_session, digits_are_sent_as_rfc4733_events)
 		size_t pn, n;
 
 		cr_assert_eq(rtp_session_send_audio(s, pcm, 160), FGW_OK);
-		n = peer_recv(&p, buf, sizeof buf);
+		n = udp_peer_recv(&p, buf, sizeof buf);
 		cr_assert_eq(rtp_parse(buf, n, &h, &pl, &pn), FGW_OK);
 		if (k == 7) {
 			cr_assert_eq(h.pt, 0, "audio again after the digit");
@@ -422,7 +382,7 @@ Test(rtp_session, digits_are_sent_as_rfc4733_events)
 	}
 	cr_assert_eq(ends, 3);
 	cr_assert_eq(updates, 4);
-	close(p.fd);
+	udp_peer_close(&p);
 	rtp_session_free(s);
 }
 

@@ -6,7 +6,6 @@
 #include <criterion/criterion.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -14,48 +13,12 @@
 #include "common/err.h"
 #include "gateway/udptl.h"
 #include "gateway/udptl_session.h"
+#include "tests/support/udp_peer.h"
 
-struct peer {
-	int fd;
-	uint16_t port;
-};
-
-static void peer_open(struct peer *p)
+/* Sends from the test's peer and lets loopback deliver. */
+static void peer_send(struct udp_peer *p, struct udptl_session *s, const uint8_t *buf, size_t len)
 {
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	socklen_t len = sizeof a;
-
-	p->fd = socket(AF_INET, SOCK_DGRAM, 0);
-	cr_assert_geq(p->fd, 0);
-	cr_assert_eq(bind(p->fd, (struct sockaddr *)&a, sizeof a), 0);
-	cr_assert_eq(getsockname(p->fd, (struct sockaddr *)&a, &len), 0);
-	p->port = ntohs(a.sin_port);
-}
-
-static size_t peer_recv(struct peer *p, uint8_t *buf, size_t size)
-{
-	struct pollfd pfd = {.fd = p->fd, .events = POLLIN};
-	ssize_t n;
-
-	cr_assert_eq(poll(&pfd, 1, 1000), 1, "nothing arrived");
-	n = recv(p->fd, buf, size, 0);
-	cr_assert_gt(n, 0);
-	return (size_t)n;
-}
-
-static bool peer_idle(struct peer *p)
-{
-	struct pollfd pfd = {.fd = p->fd, .events = POLLIN};
-
-	return poll(&pfd, 1, 20) == 0;
-}
-
-static void peer_send(struct peer *p, struct udptl_session *s, const uint8_t *buf, size_t len)
-{
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(udptl_session_port(s)),
-				.sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-
-	cr_assert_eq(sendto(p->fd, buf, len, 0, (struct sockaddr *)&a, sizeof a), (ssize_t)len);
+	udp_peer_send(p, udptl_session_port(s), buf, len);
 	usleep(2000);
 }
 
@@ -157,9 +120,9 @@ Test(udptl_session, parameters_are_checked)
 Test(udptl_session, sends_with_redundancy)
 {
 	struct udptl_session *s = session();
-	struct peer p;
+	struct udp_peer p;
 
-	peer_open(&p);
+	udp_peer_open(&p);
 	connect_to(s, p.port, UDPTL_SESSION_EC_REDUNDANCY, 3, 400);
 	for (uint16_t k = 0; k < 6; k++) {
 		uint8_t ifp[64], buf[1500];
@@ -167,7 +130,7 @@ Test(udptl_session, sends_with_redundancy)
 		size_t n = ifp_of(k, ifp);
 
 		cr_assert_eq(udptl_session_send(s, ifp, n, k, 3), FGW_OK);
-		n = peer_recv(&p, buf, sizeof buf);
+		n = udp_peer_recv(&p, buf, sizeof buf);
 		cr_assert_eq(udptl_parse(buf, n, &pk), FGW_OK);
 		cr_assert_eq(pk.seq, k);
 		check_ifp(k, pk.primary.data, pk.primary.len);
@@ -175,9 +138,9 @@ Test(udptl_session, sends_with_redundancy)
 		cr_assert_eq(pk.nsecondary, k < 3 ? k : 3);
 		for (size_t i = 0; i < pk.nsecondary; i++)
 			check_ifp((uint16_t)(k - 1 - i), pk.secondary[i].data, pk.secondary[i].len);
-		cr_assert(peer_idle(&p), "one datagram per IFP with redundancy");
+		cr_assert(udp_peer_idle(&p, 20), "one datagram per IFP with redundancy");
 	}
-	close(p.fd);
+	udp_peer_close(&p);
 	udptl_session_free(s);
 }
 
@@ -187,16 +150,16 @@ Test(udptl_session, respects_the_peer_max_datagram)
 {
 	struct udptl_session *s = session();
 	struct udptl_session_stats st;
-	struct peer p;
+	struct udp_peer p;
 	uint8_t ifp[200], buf[1500];
 	struct udptl_packet pk;
 
-	peer_open(&p);
+	udp_peer_open(&p);
 	connect_to(s, p.port, UDPTL_SESSION_EC_REDUNDANCY, 3, 100);
 	memset(ifp, 0x55, sizeof ifp);
 	for (uint16_t k = 0; k < 4; k++) {
 		cr_assert_eq(udptl_session_send(s, ifp, 40, k, 1), FGW_OK);
-		size_t n = peer_recv(&p, buf, sizeof buf);
+		size_t n = udp_peer_recv(&p, buf, sizeof buf);
 		cr_assert_leq(n, 100, "datagram %u is %zu bytes", k, n);
 		cr_assert_eq(udptl_parse(buf, n, &pk), FGW_OK);
 		cr_assert_leq(pk.nsecondary, 1);
@@ -204,29 +167,29 @@ Test(udptl_session, respects_the_peer_max_datagram)
 	udptl_session_stats(s, &st);
 	cr_assert_geq(st.trimmed, 2);
 	cr_assert_eq(udptl_session_send(s, ifp, 150, 4, 1), FGW_ERR_TOO_LARGE);
-	close(p.fd);
+	udp_peer_close(&p);
 	udptl_session_free(s);
 }
 
 Test(udptl_session, without_error_correction_sends_the_asked_copies)
 {
 	struct udptl_session *s = session();
-	struct peer p;
+	struct udp_peer p;
 	uint8_t ifp[8] = {7}, buf[1500];
 	struct udptl_packet pk;
 
-	peer_open(&p);
+	udp_peer_open(&p);
 	connect_to(s, p.port, UDPTL_SESSION_EC_NONE, 3, 400);
 	cr_assert_eq(udptl_session_send(s, ifp, 1, 0, 1), FGW_OK);
 	cr_assert_eq(udptl_session_send(s, ifp, 1, 1, 3), FGW_OK);
 	for (int i = 0; i < 4; i++) {
-		size_t n = peer_recv(&p, buf, sizeof buf);
+		size_t n = udp_peer_recv(&p, buf, sizeof buf);
 		cr_assert_eq(udptl_parse(buf, n, &pk), FGW_OK);
 		cr_assert_eq(pk.seq, i == 0 ? 0 : 1);
 		cr_assert_eq(pk.nsecondary, 0);
 	}
-	cr_assert(peer_idle(&p));
-	close(p.fd);
+	cr_assert(udp_peer_idle(&p, 20));
+	udp_peer_close(&p);
 	udptl_session_free(s);
 }
 
@@ -235,9 +198,9 @@ Test(udptl_session, without_error_correction_sends_the_asked_copies)
 Test(udptl_session, sends_fec_once_there_is_history)
 {
 	struct udptl_session *s = session();
-	struct peer p;
+	struct udp_peer p;
 
-	peer_open(&p);
+	udp_peer_open(&p);
 	connect_to(s, p.port, UDPTL_SESSION_EC_FEC, 2, 400);
 	for (uint16_t k = 0; k < 5; k++) {
 		uint8_t ifp[64], buf[1500];
@@ -245,7 +208,7 @@ Test(udptl_session, sends_fec_once_there_is_history)
 		size_t n = ifp_of(k, ifp);
 
 		cr_assert_eq(udptl_session_send(s, ifp, n, k, 1), FGW_OK);
-		n = peer_recv(&p, buf, sizeof buf);
+		n = udp_peer_recv(&p, buf, sizeof buf);
 		cr_assert_eq(udptl_parse(buf, n, &pk), FGW_OK);
 		cr_assert_eq(pk.ec, k < 3 ? UDPTL_EC_REDUNDANCY : UDPTL_EC_FEC, "packet %u", k);
 		if (k >= 3) {
@@ -253,7 +216,7 @@ Test(udptl_session, sends_fec_once_there_is_history)
 			cr_assert_eq(pk.nfec, 1);
 		}
 	}
-	close(p.fd);
+	udp_peer_close(&p);
 	udptl_session_free(s);
 }
 
@@ -262,11 +225,11 @@ Test(udptl_session, reordered_and_duplicated_ifps_come_out_in_order_once)
 {
 	struct udptl_session *s = session();
 	struct udptl_session_stats st;
-	struct peer p;
+	struct udp_peer p;
 	uint8_t d[1500];
 	uint16_t expect = 0;
 
-	peer_open(&p);
+	udp_peer_open(&p);
 	connect_to(s, p.port, UDPTL_SESSION_EC_NONE, 0, 400);
 	peer_send(&p, s, d, build_red(0, 0, d));
 	cr_assert_eq(take_all(s, &expect), 1);
@@ -280,7 +243,7 @@ Test(udptl_session, reordered_and_duplicated_ifps_come_out_in_order_once)
 	udptl_session_stats(s, &st);
 	cr_assert_eq(st.duplicates, 1);
 	cr_assert_eq(st.received, 5);
-	close(p.fd);
+	udp_peer_close(&p);
 	udptl_session_free(s);
 }
 
@@ -289,11 +252,11 @@ Test(udptl_session, lost_ifps_are_recovered_from_redundancy)
 {
 	struct udptl_session *s = session();
 	struct udptl_session_stats st;
-	struct peer p;
+	struct udp_peer p;
 	uint8_t d[1500];
 	uint16_t expect = 0;
 
-	peer_open(&p);
+	udp_peer_open(&p);
 	connect_to(s, p.port, UDPTL_SESSION_EC_REDUNDANCY, 3, 400);
 	for (uint16_t k = 0; k < 8; k++)
 		if (k != 2 && k != 3)
@@ -302,7 +265,7 @@ Test(udptl_session, lost_ifps_are_recovered_from_redundancy)
 	udptl_session_stats(s, &st);
 	cr_assert_eq(st.recovered, 2);
 	cr_assert_eq(st.skipped, 0);
-	close(p.fd);
+	udp_peer_close(&p);
 	udptl_session_free(s);
 }
 
@@ -311,13 +274,13 @@ Test(udptl_session, lost_ifp_is_recovered_from_fec)
 {
 	struct udptl_session *s = session();
 	struct udptl_session_stats st;
-	struct peer p;
+	struct udp_peer p;
 	uint8_t d[1500], bufs[4][64];
 	uint16_t expect = 0;
 	struct udptl_ifp prim, hist[3];
 	size_t len;
 
-	peer_open(&p);
+	udp_peer_open(&p);
 	connect_to(s, p.port, UDPTL_SESSION_EC_NONE, 0, 400);
 	for (uint16_t k = 0; k < 4; k++)
 		peer_send(&p, s, d, build_red(k, 0, d));
@@ -345,7 +308,7 @@ Test(udptl_session, lost_ifp_is_recovered_from_fec)
 	cr_assert_eq(seq, 5);
 	udptl_session_stats(s, &st);
 	cr_assert_eq(st.recovered, 1);
-	close(p.fd);
+	udp_peer_close(&p);
 	udptl_session_free(s);
 }
 
@@ -355,11 +318,11 @@ Test(udptl_session, unrecoverable_gap_is_skipped_after_a_short_wait)
 {
 	struct udptl_session *s = session();
 	struct udptl_session_stats st;
-	struct peer p;
+	struct udp_peer p;
 	uint8_t d[1500];
 	uint16_t expect = 0;
 
-	peer_open(&p);
+	udp_peer_open(&p);
 	connect_to(s, p.port, UDPTL_SESSION_EC_NONE, 0, 400);
 	peer_send(&p, s, d, build_red(0, 0, d));
 	peer_send(&p, s, d, build_red(2, 0, d));
@@ -369,7 +332,7 @@ Test(udptl_session, unrecoverable_gap_is_skipped_after_a_short_wait)
 	cr_assert_eq(take_all(s, &expect), 1, "skipped after the wait");
 	udptl_session_stats(s, &st);
 	cr_assert_eq(st.skipped, 1);
-	close(p.fd);
+	udp_peer_close(&p);
 	udptl_session_free(s);
 }
 
@@ -377,12 +340,12 @@ Test(udptl_session, malformed_and_foreign_datagrams_are_dropped)
 {
 	struct udptl_session *s = session();
 	struct udptl_session_stats st;
-	struct peer p, other;
+	struct udp_peer p, other;
 	uint8_t d[1500], junk[3] = {0, 1, 0x80};
 	uint16_t expect = 0;
 
-	peer_open(&p);
-	peer_open(&other);
+	udp_peer_open(&p);
+	udp_peer_open(&other);
 	connect_to(s, p.port, UDPTL_SESSION_EC_NONE, 0, 400);
 	peer_send(&p, s, junk, sizeof junk);
 	peer_send(&p, s, d, build_red(0, 0, d));
@@ -392,8 +355,8 @@ Test(udptl_session, malformed_and_foreign_datagrams_are_dropped)
 	cr_assert_eq(st.malformed, 1);
 	cr_assert_eq(st.foreign, 1);
 	cr_assert_eq(st.received, 1);
-	close(p.fd);
-	close(other.fd);
+	udp_peer_close(&p);
+	udp_peer_close(&other);
 	udptl_session_free(s);
 }
 
@@ -404,11 +367,11 @@ Test(udptl_session, sessions_recover_periodic_loss_end_to_end)
 {
 	struct udptl_session *a = session(), *b = session();
 	struct udptl_session_stats st;
-	struct peer sink;
+	struct udp_peer sink;
 	uint16_t expect = 0;
 	int got = 0;
 
-	peer_open(&sink);
+	udp_peer_open(&sink);
 	connect_to(b, udptl_session_port(a), UDPTL_SESSION_EC_REDUNDANCY, 3, 400);
 	for (uint16_t k = 0; k < 200; k++) {
 		uint8_t ifp[64];
@@ -425,7 +388,7 @@ Test(udptl_session, sessions_recover_periodic_loss_end_to_end)
 	udptl_session_stats(b, &st);
 	cr_assert_eq(st.recovered, 39);
 	cr_assert_eq(st.skipped, 0);
-	close(sink.fd);
+	udp_peer_close(&sink);
 	udptl_session_free(a);
 	udptl_session_free(b);
 }
