@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -201,44 +202,79 @@ bool reset_cert_name_ok(const char *name)
 	return false;
 }
 
-/* Newer by modification time; the name breaks ties. */
-static bool newer(const struct stat *st, const char *name, const struct timespec *best,
-		  const char *best_name)
+/* Newer first: by modification time, the name breaking ties. */
+static int by_age(const void *pa, const void *pb)
 {
-	if (best_name[0] == '\0' || st->st_mtim.tv_sec != best->tv_sec)
-		return best_name[0] == '\0' || st->st_mtim.tv_sec > best->tv_sec;
-	if (st->st_mtim.tv_nsec != best->tv_nsec)
-		return st->st_mtim.tv_nsec > best->tv_nsec;
-	return strcmp(name, best_name) > 0;
+	const struct reset_cert *a = pa, *b = pb;
+
+	if (a->mtime.tv_sec != b->mtime.tv_sec)
+		return a->mtime.tv_sec < b->mtime.tv_sec ? 1 : -1;
+	if (a->mtime.tv_nsec != b->mtime.tv_nsec)
+		return a->mtime.tv_nsec < b->mtime.tv_nsec ? 1 : -1;
+	return strcmp(b->name, a->name);
+}
+
+/* A certificate's JSON file, as reset_list lists it. */
+static bool cert_json(int dfd, const char *name, struct stat *st)
+{
+	size_t n = strlen(name);
+
+	return n > 5 && strcmp(name + n - 5, ".json") == 0 && reset_cert_name_ok(name) &&
+	       fstatat(dfd, name, st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st->st_mode);
+}
+
+/* Adds c to out while there is room, else in place of the oldest one
+ * when c is newer: out ends with the newest max. */
+static void keep_newest(struct reset_cert *out, size_t max, size_t *n,
+			const struct reset_cert *c)
+{
+	size_t oldest = 0;
+
+	if (*n < max) {
+		out[(*n)++] = *c;
+		return;
+	}
+	for (size_t i = 1; i < *n; i++)
+		if (by_age(&out[i], &out[oldest]) > 0)
+			oldest = i;
+	if (*n > 0 && by_age(c, &out[oldest]) < 0)
+		out[oldest] = *c;
+}
+
+int reset_list(const char *data_dir, struct reset_cert *out, size_t max, size_t *n)
+{
+	char dir[PATH_CAP];
+	struct dirent *e;
+	struct stat st;
+	size_t seen = 0;
+	DIR *d;
+
+	*n = 0;
+	if (join(dir, sizeof dir, data_dir, STORE_ERASURE_DIR) != FGW_OK ||
+	    (d = opendir(dir)) == NULL)
+		return FGW_ERR_NOT_FOUND;
+	while ((e = readdir(d)) != NULL) {
+		struct reset_cert c;
+		if (!cert_json(dirfd(d), e->d_name, &st) ||
+		    str_copy(c.name, sizeof c.name, e->d_name) != FGW_OK)
+			continue;
+		c.mtime = st.st_mtim;
+		seen++;
+		keep_newest(out, max, n, &c);
+	}
+	closedir(d);
+	qsort(out, *n, sizeof *out, by_age);
+	return seen > max ? FGW_ERR_TOO_LARGE : FGW_OK;
 }
 
 int reset_latest(const char *data_dir, char *name, size_t size)
 {
-	char dir[PATH_CAP];
-	struct timespec best = {0, 0};
-	struct dirent *e;
-	struct stat st;
-	DIR *d;
-	int dfd;
+	struct reset_cert newest;
+	size_t n;
 
 	name[0] = '\0';
-	if (join(dir, sizeof dir, data_dir, STORE_ERASURE_DIR) != FGW_OK ||
-	    (d = opendir(dir)) == NULL)
+	(void)reset_list(data_dir, &newest, 1, &n);
+	if (n == 0 || str_copy(name, size, newest.name) != FGW_OK)
 		return FGW_ERR_NOT_FOUND;
-	dfd = dirfd(d);
-	while ((e = readdir(d)) != NULL) {
-		size_t n = strlen(e->d_name);
-		if (n < 5 || strcmp(e->d_name + n - 5, ".json") != 0 ||
-		    !reset_cert_name_ok(e->d_name) ||
-		    fstatat(dfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode) ||
-		    !newer(&st, e->d_name, &best, name))
-			continue;
-		if (str_copy(name, size, e->d_name) != FGW_OK) {
-			name[0] = '\0';
-			continue;
-		}
-		best = st.st_mtim;
-	}
-	closedir(d);
-	return name[0] != '\0' ? FGW_OK : FGW_ERR_NOT_FOUND;
+	return FGW_OK;
 }

@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <time.h>
 
 #include "storage/store.h"
 
@@ -36,8 +37,21 @@ bool reset_pending(const char *data_dir);
 int reset_run(const char *data_dir, struct store_erase_report *report,
 	      struct wipe_tally *tally);
 
-/* The newest certificate in DIR/STORE_ERASURE_DIR: its JSON file's name
- * (erasure-....json, no folder) into name. Returns 0 or
+#define RESET_LIST_MAX 64 /* certificates the web page lists */
+
+/* One certificate of DIR/STORE_ERASURE_DIR. */
+struct reset_cert {
+	char name[RESET_NAME_MAX]; /* erasure-....json, no folder */
+	struct timespec mtime;
+};
+
+/* The newest max certificates (JSON files) of DIR/STORE_ERASURE_DIR,
+ * newest first, into out; *n gets how many. Returns 0, FGW_ERR_NOT_FOUND
+ * (no folder) or FGW_ERR_TOO_LARGE (there were more: the oldest were left
+ * out). max > 0. */
+int reset_list(const char *data_dir, struct reset_cert *out, size_t max, size_t *n);
+
+/* The newest certificate: its JSON file's name into name. Returns 0 or
  * FGW_ERR_NOT_FOUND. */
 int reset_latest(const char *data_dir, char *name, size_t size);
 

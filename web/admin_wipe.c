@@ -219,6 +219,40 @@ static void show_latest(struct web_ctx *c)
 	free(pem);
 }
 
+/* Every other certificate of DATA/erasure/, newest first, for download. */
+static void show_earlier(struct web_ctx *c)
+{
+	struct html *h = c->resp->body;
+	struct reset_cert *all = calloc(RESET_LIST_MAX, sizeof *all);
+	size_t n = 0;
+	int rc = all != NULL ? reset_list(store_dir(c->app->store), all, RESET_LIST_MAX, &n)
+			     : FGW_ERR_NOMEM;
+
+	if (n > 1) {
+		html_raw(h, "<section class=\"card\"><h2>Earlier certificates</h2>"
+			 "<table id=\"earlier\">");
+		for (size_t i = 1; i < n; i++) {
+			char base[RESET_NAME_MAX];
+
+			(void)str_format(base, sizeof base, "%.*s",
+					 (int)(strlen(all[i].name) - 5), all[i].name);
+			html_raw(h, "<tr><td><code>");
+			html_text(h, all[i].name);
+			html_raw(h, "</code></td><td>");
+			download_link(h, base, ".json", "certificate");
+			download_link(h, base, ".pub.pem", "public key");
+			download_link(h, base, ".txt", "text");
+			html_raw(h, "</td></tr>");
+		}
+		html_raw(h, "</table>");
+		if (rc == FGW_ERR_TOO_LARGE)
+			html_raw(h, "<p class=\"muted\">Only the newest are listed; all of them are "
+				 "in the folder erasure/ of the data directory.</p>");
+		html_raw(h, "</section>");
+	}
+	free(all);
+}
+
 /* ---- the page ------------------------------------------------------------ */
 
 static void explain(struct html *h)
@@ -274,6 +308,7 @@ static void wipe_page(struct web_ctx *c, const char *error)
 		confirm_form(c, error);
 	explain(c->resp->body);
 	show_latest(c);
+	show_earlier(c);
 	web_page_end(c);
 }
 

@@ -7,6 +7,7 @@
  * certificate where the page finds it. */
 #include <criterion/criterion.h>
 #include <dirent.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -385,9 +386,12 @@ Test(web_wipe, console_wipe_files_its_certificate_for_the_page)
 	web_response_clear(&r);
 }
 
-Test(web_wipe, a_second_reset_keeps_the_first_certificate)
+Test(web_wipe, a_second_reset_keeps_and_lists_the_first_certificate)
 {
 	char first[RESET_NAME_MAX], second[RESET_NAME_MAX], path[512];
+	struct whm_session s;
+	struct web_response r;
+	const char *latest, *earlier;
 	struct stat st;
 
 	close_device();
@@ -402,4 +406,49 @@ Test(web_wipe, a_second_reset_keeps_the_first_certificate)
 	cert_file(first, path, sizeof path);
 	cr_assert_eq(stat(path, &st), 0, "the first certificate is gone");
 	open_device();
+	/* the page shows the newest and lists the first for download */
+	whm_add_user(&w, "cy", "admin");
+	whm_login(&w, "cy", &s);
+	cr_assert_eq(whm_req(&w, "GET", "/admin/wipe", &s, NULL, NULL, &r), 200);
+	latest = strstr(whm_body(&r), "id=\"cert-state\"");
+	earlier = strstr(whm_body(&r), "id=\"earlier\"");
+	cr_assert(latest && earlier);
+	cr_assert_not_null(strstr(latest, second));
+	cr_assert(strstr(earlier, second) == NULL, "the newest is not repeated");
+	cr_assert_not_null(strstr(earlier, first));
+	web_response_clear(&r);
+}
+
+/* Makes an (empty) certificate file name in erasure/ with mtime sec. */
+static void fake_cert(const char *name, time_t sec)
+{
+	char path[512];
+	struct timespec t[2] = {{sec, 0}, {sec, 0}};
+	FILE *f;
+
+	cert_file(name, path, sizeof path);
+	f = fopen(path, "w");
+	cr_assert_not_null(f, "%s", path);
+	cr_assert_eq(fclose(f), 0);
+	cr_assert_eq(utimensat(AT_FDCWD, path, t, 0), 0);
+}
+
+Test(web_wipe, list_keeps_the_newest_and_ignores_other_files)
+{
+	char dir[512], name[RESET_NAME_MAX];
+	struct reset_cert got[2];
+	size_t n;
+
+	cr_assert_eq(reset_erasure_dir(w.data, dir, sizeof dir), FGW_OK);
+	fake_cert("erasure-b.json", 3000);
+	fake_cert("erasure-a.json", 1000);
+	fake_cert("erasure-c.json", 2000);
+	fake_cert("erasure-d.txt", 9000);
+	fake_cert("other.json", 9000);
+	cr_assert_eq(reset_list(w.data, got, 2, &n), FGW_ERR_TOO_LARGE);
+	cr_assert_eq(n, 2);
+	cr_assert_str_eq(got[0].name, "erasure-b.json");
+	cr_assert_str_eq(got[1].name, "erasure-c.json");
+	cr_assert_eq(reset_latest(w.data, name, sizeof name), FGW_OK);
+	cr_assert_str_eq(name, "erasure-b.json");
 }
