@@ -332,14 +332,17 @@ void page_admin_mailboxes(struct web_ctx *c)
 
 /* ---- actions ------------------------------------------------------------ */
 
-/* The number field of a form, when it names a mailbox; else answers 404. */
-static const char *form_mailbox(struct web_ctx *c)
+/* The number field of a form, when it names a mailbox; else answers 404.
+ * owner (may be NULL, CATALOG_NAME_MAX + 1 bytes) gets its owner. */
+static const char *form_mailbox(struct web_ctx *c, char *owner)
 {
 	const char *n = http_form_get(&c->form, "number");
 	struct catalog_mailbox mb;
 	int rc = n && admin_mailbox_number_ok(n)
 		 ? catalog_mailbox_get(store_catalog(c->app->store), n, &mb) : FGW_ERR_NOT_FOUND;
 
+	if (rc == FGW_OK && owner)
+		memcpy(owner, mb.owner, sizeof mb.owner);
 	OPENSSL_cleanse(&mb, sizeof mb);
 	if (rc == FGW_OK)
 		return n;
@@ -434,7 +437,8 @@ void page_admin_mailbox_create(struct web_ctx *c)
 
 void page_admin_mailbox_update(struct web_ctx *c)
 {
-	const char *number = form_mailbox(c);
+	char owner[CATALOG_NAME_MAX + 1];
+	const char *number = form_mailbox(c, owner);
 	const char *act = http_form_get(&c->form, "pwd_action");
 	struct admin_actor who = actor(c);
 	struct admin_mailbox_change ch = {.number = number};
@@ -444,6 +448,9 @@ void page_admin_mailbox_update(struct web_ctx *c)
 		return;
 	ch.name = http_form_get(&c->form, "name");
 	ch.owner = http_form_get(&c->form, "owner");
+	/* an owner the CLI set without an account may stay as it is */
+	if (ch.owner && strcmp(ch.owner, owner) == 0)
+		ch.owner = NULL;
 	if (!owner_ok(c, ch.owner, number) || !retention_ok(c, number, -1, &ch.retention_days))
 		return;
 	if (act && strcmp(act, "set") == 0) {
@@ -519,7 +526,7 @@ static void reset_pin(struct web_ctx *c, const char *number, const char *pin)
 
 void page_admin_mailbox_pin(struct web_ctx *c)
 {
-	const char *number = form_mailbox(c);
+	const char *number = form_mailbox(c, NULL);
 	const char *old = number ? http_form_get(&c->form, "old_pin") : NULL;
 	const char *pin;
 
@@ -533,7 +540,7 @@ void page_admin_mailbox_pin(struct web_ctx *c)
 
 void page_admin_mailbox_unlock(struct web_ctx *c)
 {
-	const char *number = form_mailbox(c);
+	const char *number = form_mailbox(c, NULL);
 	struct admin_actor who = actor(c);
 
 	if (number)
@@ -543,7 +550,7 @@ void page_admin_mailbox_unlock(struct web_ctx *c)
 
 void page_admin_mailbox_delete(struct web_ctx *c)
 {
-	const char *number = form_mailbox(c);
+	const char *number = form_mailbox(c, NULL);
 	const char *confirm = http_form_get(&c->form, "confirm");
 	const char *erase = http_form_get(&c->form, "erase_held");
 	struct admin_actor who = actor(c);

@@ -271,7 +271,15 @@ Test(web_admin_pages, mailbox_update_changes_owner_retention_and_password)
 	assert_post("/admin/mailboxes/update", "number=55&name=x&pwd_action=set&password=", 400,
 		    "F-code password: type the new one");
 	assert_post("/admin/mailboxes/update", "number=56&name=x", 404, "no such mailbox");
-	cr_assert_eq(whm_audit_count(&w, "config_change", "mailbox_set"), 2);
+	/* an owner without an account (set by the CLI) may stay, not be chosen anew */
+	whm_add_mailbox(&w, "57", "Old", "gone", "1234", 0);
+	assert_post("/admin/mailboxes/update", "number=57&name=Old2&owner=gone", 200, "saved");
+	cr_assert_eq(catalog_mailbox_get(cat(), "57", &mb), FGW_OK);
+	cr_assert_str_eq(mb.name, "Old2");
+	cr_assert_str_eq(mb.owner, "gone");
+	assert_post("/admin/mailboxes/update", "number=55&name=x&owner=gone", 400,
+		    "Owner: there is no user");
+	cr_assert_eq(whm_audit_count(&w, "config_change", "mailbox_set"), 3);
 }
 
 Test(web_admin_pages, pin_change_with_the_old_pin_keeps_the_faxes)
