@@ -294,7 +294,10 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 		r->clock.late_frames += due - r->frames_done - MAX_CATCHUP;
 		r->frames_done = due - MAX_CATCHUP;
 	}
-	while (r->frames_done < due && r->realtime > 0) {
+	/* A done callback that ends the last call and starts another restarts
+	 * the clock (new epoch): this tick's count is void then. */
+	for (int64_t epoch = r->epoch_ns;
+	     r->frames_done < due && r->realtime > 0 && r->epoch_ns == epoch;) {
 		r->frames_done++;
 		rt_frame_all(r, r->frames_done < due);
 	}

@@ -554,3 +554,72 @@ Test(line_sip, hang_up_ends_a_real_time_call_at_the_next_tick)
 	event_base_free(base);
 	remove_temp_dir(dir);
 }
+
+/* The last real-time call ends and its done callback starts the next one:
+ * the clock restarts for it without replaying the old clock's frames. */
+struct chain {
+	struct call_registry *reg;
+	struct line *line;
+	char path[128];
+	struct side first, second;
+	struct event *bye1, *bye2;
+};
+
+static struct fax_endpoint *idle_receiver(const char *path)
+{
+	struct fax_options o;
+	struct fax_endpoint *ep;
+
+	fax_options_init(&o);
+	o.role = FAX_RECEIVE;
+	o.file = path;
+	cr_assert_eq(fax_endpoint_new(&o, &ep), FGW_OK);
+	return ep;
+}
+
+static void first_done(void *arg, const struct call_outcome *o)
+{
+	static const struct timeval later = {0, 200000};
+	struct chain *ch = arg;
+	struct call_params p = {.label = "second", .local = idle_receiver(ch->path),
+				.local_line = ch->line, .done = stop_loop, .done_arg = &ch->second};
+
+	ch->first.ended = true;
+	ch->first.out = *o;
+	cr_assert_eq(call_start_get(ch->reg, &p, &ch->second.call), FGW_OK);
+	cr_assert_eq(event_add(ch->bye2, &later), 0);
+}
+
+Test(line_sip, call_started_by_a_done_callback_gets_a_fresh_clock)
+{
+	static const struct timeval at = {0, 100000};
+	struct event_base *base = event_base_new();
+	struct chain ch;
+	char dir[64];
+
+	memset(&ch, 0, sizeof ch);
+	make_temp_dir(dir);
+	cr_assert_eq(str_format(ch.path, sizeof ch.path, "%s/rx.tif", dir), FGW_OK);
+	cr_assert_eq(call_registry_new(base, 1, &ch.reg), FGW_OK);
+	cr_assert_eq(line_sip_new(rtp_new(), &ch.line), FGW_OK);
+	struct call_params p = {.label = "first", .local = idle_receiver(ch.path),
+				.local_line = ch.line, .done = first_done, .done_arg = &ch};
+	cr_assert_eq(call_start_get(ch.reg, &p, &ch.first.call), FGW_OK);
+	cr_assert_not_null(ch.bye1 = evtimer_new(base, hang_up_now, &ch.first));
+	cr_assert_not_null(ch.bye2 = evtimer_new(base, hang_up_now, &ch.second));
+	cr_assert_eq(event_add(ch.bye1, &at), 0);
+	cr_assert_eq(event_base_dispatch(base), 1);
+	cr_assert(ch.first.ended && ch.second.ended);
+	/* 200 ms of the second call: about ten frames, none of them a burst
+	 * replaying the old clock's count (those would be late frames) */
+	cr_assert(ch.second.out.samples >= 8 * 160 && ch.second.out.samples <= 12 * 160,
+		  "%llu samples", (unsigned long long)ch.second.out.samples);
+	cr_assert_leq(ch.second.out.late_frames, 1, "%llu late frames",
+		      (unsigned long long)ch.second.out.late_frames);
+	event_free(ch.bye1);
+	event_free(ch.bye2);
+	call_registry_free(ch.reg);
+	line_free(ch.line);
+	event_base_free(base);
+	remove_temp_dir(dir);
+}
