@@ -28,6 +28,7 @@ struct record {
 
 struct convert_job {
 	pid_t pid;
+	int in;                      /* the document (memory file), ours */
 	int rfd;                     /* the pipe's read end */
 	int out;                     /* the shared memory file for the result */
 	struct event *ev_read, *ev_deadline;
@@ -128,6 +129,8 @@ static void job_free(struct convert_job *j)
 		(void)close(j->rfd);
 	if (j->out >= 0)
 		(void)memfile_wipe_close(j->out);
+	if (j->in >= 0)
+		(void)memfile_wipe_close(j->in);
 	OPENSSL_cleanse(j, sizeof *j);
 	free(j);
 }
@@ -206,7 +209,7 @@ static void on_deadline(evutil_socket_t fd, short what, void *arg)
 	/* the pipe's EOF follows and finishes the job */
 }
 
-static int job_spawn(struct convert_job *j, int in_fd, unsigned timeout_s)
+static int job_spawn(struct convert_job *j, unsigned timeout_s)
 {
 	int p[2];
 
@@ -215,7 +218,7 @@ static int job_spawn(struct convert_job *j, int in_fd, unsigned timeout_s)
 	j->pid = fork();
 	if (j->pid == 0) {
 		(void)close(p[0]);
-		child_main(in_fd, j->out, p[1], j->name, timeout_s);
+		child_main(j->in, j->out, p[1], j->name, timeout_s);
 	}
 	(void)close(p[1]);
 	if (j->pid < 0) {
@@ -235,11 +238,16 @@ int convert_job_start(struct event_base *base, int in_fd, const char *name, unsi
 	struct convert_job *j;
 	int rc;
 
-	if (!base || !name || !done || timeout_s == 0 || timeout_s > CONVERT_TIMEOUT_MAX)
+	if (!base || !name || !done || timeout_s == 0 || timeout_s > CONVERT_TIMEOUT_MAX) {
+		(void)memfile_wipe_close(in_fd);
 		return FGW_ERR_INVALID;
+	}
 	j = calloc(1, sizeof *j);
-	if (!j)
+	if (!j) {
+		(void)memfile_wipe_close(in_fd);
 		return FGW_ERR_NOMEM;
+	}
+	j->in = in_fd;
 	j->rfd = -1;
 	j->pid = -1;
 	j->done = done;
@@ -248,7 +256,7 @@ int convert_job_start(struct event_base *base, int in_fd, const char *name, unsi
 	if (str_copy(j->name, sizeof j->name, name) != FGW_OK)
 		j->name[sizeof j->name - 1] = '\0';
 	j->out = memfile_create("faxgw-converted");
-	rc = j->out < 0 ? j->out : job_spawn(j, in_fd, timeout_s);
+	rc = j->out < 0 ? j->out : job_spawn(j, timeout_s);
 	if (rc == FGW_OK) {
 		j->ev_read = event_new(base, j->rfd, EV_READ | EV_PERSIST, on_pipe, j);
 		j->ev_deadline = evtimer_new(base, on_deadline, j);
@@ -299,8 +307,10 @@ int convert_job_run(int in_fd, const char *name, unsigned timeout_s, struct conv
 
 	memset(res, 0, sizeof *res);
 	res->fd = -1;
-	if (!w.base)
+	if (!w.base) {
+		(void)memfile_wipe_close(in_fd);
 		return res->rc = FGW_ERR_NOMEM;
+	}
 	rc = convert_job_start(w.base, in_fd, name, timeout_s, run_done, &w, &j);
 	if (rc == FGW_OK && (event_base_dispatch(w.base) < 0 || !w.finished)) {
 		convert_job_cancel(j);

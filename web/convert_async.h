@@ -27,9 +27,9 @@ struct convert_result {
  * (memfile_wipe_close it). The job is freed after it returns. */
 typedef void (*convert_job_fn)(void *arg, struct convert_result *res);
 
-/* Starts converting the document in in_fd (a memory file or file; the
- * caller keeps it and may close it at once, the child has its own copy),
- * called name in messages, Ghostscript bounded by timeout_s
+/* Starts converting the document in the memory file in_fd, which the job
+ * takes over in every case (it is wiped and closed when the job ends or
+ * cannot start: the child reads the same file), called name in messages, Ghostscript bounded by timeout_s
  * (1..CONVERT_TIMEOUT_MAX), in a child process holding no other
  * descriptor of the daemon. Returns 0 and *out (for convert_job_cancel;
  * invalid once done has run), FGW_ERR_INVALID, FGW_ERR_IO or
@@ -42,7 +42,8 @@ int convert_job_start(struct event_base *base, int in_fd, const char *name, unsi
 void convert_job_cancel(struct convert_job *j);
 
 /* The same child, waited for here on a loop of its own (for callers
- * without one). Returns res->rc; res->fd is the caller's on success. */
+ * without one); in_fd is taken over as above. Returns res->rc; res->fd is
+ * the caller's on success. */
 int convert_job_run(int in_fd, const char *name, unsigned timeout_s, struct convert_result *res);
 
 #endif

@@ -426,13 +426,14 @@ static struct send_convert **convert_slot(struct web_ctx *c)
 	return free_slot;
 }
 
-/* Converts in a child process and answers when it ends; false when this
- * server cannot wait (then nothing was started). */
+/* Converts in a child process and answers when it ends. Returns false,
+ * with in untouched, when this server cannot wait; true when in was taken
+ * (a failure to start is then in res). */
 static bool convert_later(struct web_ctx *c, int in, struct send_convert **slot,
-			  const char *name, const struct dialrules_decision *d)
+			  const char *name, const struct dialrules_decision *d,
+			  struct convert_result *res)
 {
 	struct send_convert *sc;
-	int rc;
 
 	if (!c->app->daemon || !c->req->reply)
 		return false;
@@ -445,13 +446,13 @@ static bool convert_later(struct web_ctx *c, int in, struct send_convert **slot,
 	sc->d = *d;
 	if (str_copy(sc->name, sizeof sc->name, name) != FGW_OK)
 		sc->name[sizeof sc->name - 1] = '\0';
-	rc = convert_job_start(daemon_base(c->app->daemon), in, name, SEND_CONVERT_SECONDS,
-			       conversion_done, sc, &sc->job);
-	if (rc != FGW_OK) {
+	res->rc = convert_job_start(daemon_base(c->app->daemon), in, name, SEND_CONVERT_SECONDS,
+				    conversion_done, sc, &sc->job);
+	if (res->rc != FGW_OK) {
 		c->resp->later = false;
 		OPENSSL_cleanse(sc, sizeof *sc);
 		free(sc);
-		return false;
+		return true;
 	}
 	*slot = sc;
 	return true;
@@ -486,10 +487,10 @@ static void convert_upload(struct web_ctx *c, const struct http_part *file,
 	in = memfile_create("faxgw-upload");
 	res.rc = in < 0 ? in : write(in, file->data, file->len) == (ssize_t)file->len
 		 ? FGW_OK : FGW_ERR_IO;
-	if (res.rc == FGW_OK && !convert_later(c, in, slot, name, d))
-		(void)convert_job_run(in, name, SEND_CONVERT_SECONDS, &res);
-	if (in >= 0)
+	if (res.rc != FGW_OK && in >= 0)
 		(void)memfile_wipe_close(in);
+	else if (res.rc == FGW_OK && !convert_later(c, in, slot, name, d, &res))
+		(void)convert_job_run(in, name, SEND_CONVERT_SECONDS, &res);
 	if (!c->resp->later)
 		converted_page(c, &cv);
 }
