@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/err.h"
@@ -453,10 +454,28 @@ static int needs_work(struct catalog *cat, int fd, bool *work, uint64_t *lines)
 	return rc;
 }
 
+static double seconds(void)
+{
+	struct timespec ts;
+
+	return clock_gettime(CLOCK_MONOTONIC, &ts) == 0 ? (double)ts.tv_sec + ts.tv_nsec / 1e9 : 0;
+}
+
+/* Large catch-ups (a first build, a rebuild) are worth a line in the log:
+ * they hold the caller (the daemon's loop) for seconds. */
+static void report_big(const char *path, const struct audit_index_report *rep, double t0)
+{
+	if (rep->rebuilt || rep->added >= 100000)
+		log_info("audit index: %llu line(s) of %s indexed%s in %.1f s (%llu in all)",
+			 (unsigned long long)rep->added, path, rep->rebuilt ? " (rebuilt)" : "",
+			 seconds() - t0, (unsigned long long)rep->lines);
+}
+
 static int run_update(struct catalog *cat, int fd, const char *path,
 		      struct audit_index_report *rep)
 {
 	struct indexer *ix = calloc(1, sizeof *ix);
+	double t0 = seconds();
 	int rc;
 
 	if (ix == NULL)
@@ -473,6 +492,8 @@ static int run_update(struct catalog *cat, int fd, const char *path,
 	rep->added = ix->added;
 	rep->lines = (uint64_t)ix->st.lines;
 	free(ix);
+	if (rc == FGW_OK)
+		report_big(path, rep, t0);
 	return rc;
 }
 

@@ -3,7 +3,8 @@
  * HTTPS on loopback:
  *   - p50/p99 latency of the logs page with a filter, 16 connections,
  *     on a device whose audit log holds 1 M transmission records
- *     (target p99 < 50 ms);
+ *     (target p99 < 50 ms), after the catalog's index of the log has
+ *     caught up (the time that first catch-up takes is printed too);
  *   - requests/s of the login page next to nginx serving a static page
  *     of the same size with the same certificate in the same run.
  * The script calls this program back as
