@@ -72,3 +72,5 @@ GATEWAY_SRCS += gateway/sip_dialog_in.c
 GATEWAY_SRCS += gateway/sip_bindings.c
 GATEWAY_SRCS += gateway/sip_registrar.c
 GATEWAY_SRCS += gateway/cmd_sip.c
+GATEWAY_SRCS += gateway/sip_service.c
+GATEWAY_SRCS += gateway/sip_trunk_reg.c

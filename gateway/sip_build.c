@@ -4,12 +4,14 @@
 #include <string.h>
 #include <strings.h>
 
+#include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include <osipparser2/osip_parser.h>
 #include <osipparser2/osip_port.h>
 
 #include "common/err.h"
 #include "common/str.h"
+#include "gateway/sip_digest.h"
 #include "gateway/sip_ua_int.h"
 #include "gateway/sipmsg.h"
 
@@ -269,4 +271,51 @@ void sipb_ack_fields_free(struct sipmsg_request *q)
 			osip_free((char *)*f[k]);
 		*f[k] = NULL;
 	}
+}
+
+int sipb_best_challenge(const struct sipmsg *m, int status, struct sip_digest_params *best)
+{
+	osip_message_t *o = sipmsg_osip((struct sipmsg *)m);
+	osip_list_t *l = status == 407 ? &o->proxy_authenticates : &o->www_authenticates;
+	struct sip_digest_params *p = calloc(1, sizeof *p);
+	int top = 0;
+
+	if (p == NULL)
+		return FGW_ERR_NOMEM;
+	for (int i = 0; i < osip_list_size(l); i++) {
+		osip_www_authenticate_t *wa = osip_list_get(l, i);
+		char *s = NULL;
+
+		if (wa == NULL || osip_www_authenticate_to_str(wa, &s) != 0 || s == NULL)
+			continue;
+		int rank = sip_digest_parse(s, strlen(s), p) == FGW_OK ? sip_digest_client_rank(p) : 0;
+		osip_free(s);
+		if (rank > top) {
+			top = rank;
+			*best = *p;
+		}
+	}
+	free(p);
+	return top > 0 ? FGW_OK : FGW_ERR_NOT_FOUND;
+}
+
+int sip_ua_answer_challenge(const struct sipmsg *resp, const char *method, const char *uri,
+			    const char *user, const char *password, uint32_t nc,
+			    char *hdr, size_t size, bool *stale)
+{
+	int status = sipmsg_status(resp);
+	struct sip_digest_params cp;
+	char val[SIP_DIGEST_HEADER_MAX];
+	int rc;
+
+	if ((rc = sipb_best_challenge(resp, status, &cp)) != FGW_OK)
+		return rc;
+	if (stale != NULL)
+		*stale = cp.stale;
+	rc = sip_digest_client_answer(&cp, method, uri, user, password, nc, NULL, val, sizeof val);
+	if (rc == FGW_OK)
+		rc = str_format(hdr, size, "%s: %s\r\n",
+				status == 407 ? "Proxy-Authorization" : "Authorization", val);
+	OPENSSL_cleanse(val, sizeof val);
+	return rc;
 }

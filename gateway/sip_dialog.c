@@ -640,24 +640,19 @@ int sip_ua_invite(struct sip_ua *ua, const struct sip_invite_params *p, void *ca
 }
 
 /* A 401/407 to our INVITE: answer the challenge once with the credentials. */
-static bool retry_with_auth(struct sip_dialog *d, int status, const struct sipmsg *m)
+static bool retry_with_auth(struct sip_dialog *d, const struct sipmsg *m)
 {
-	const char *name = status == 401 ? "www-authenticate" : "proxy-authenticate";
-	const char *chal = sipb_header(m, name, NULL);
-	struct sip_digest_params cp;
-	char val[SIP_DIGEST_HEADER_MAX], hdr[SIP_DIGEST_HEADER_MAX + 32];
+	char hdr[SIP_DIGEST_HEADER_MAX + 32];
+	bool ok;
 
-	if (d->auth_tried || d->auth_user == NULL || d->auth_password == NULL || chal == NULL ||
-	    sip_digest_parse(chal, strlen(chal), &cp) != FGW_OK)
+	if (d->auth_tried || d->auth_user == NULL || d->auth_password == NULL)
 		return false;
 	d->auth_tried = true;
-	if (sip_digest_client_answer(&cp, "INVITE", d->request_uri, d->auth_user, d->auth_password,
-				     1, NULL, val, sizeof val) != FGW_OK ||
-	    str_format(hdr, sizeof hdr, "%s: %s\r\n",
-		       status == 401 ? "Authorization" : "Proxy-Authorization", val) != FGW_OK)
+	if (sip_ua_answer_challenge(m, "INVITE", d->request_uri, d->auth_user, d->auth_password, 1,
+				    hdr, sizeof hdr, NULL) != FGW_OK)
 		return false;
 	d->local_cseq = ++d->invite_cseq;
-	bool ok = send_invite(d, hdr) == FGW_OK;
+	ok = send_invite(d, hdr) == FGW_OK;
 	OPENSSL_cleanse(hdr, sizeof hdr);
 	return ok;
 }
@@ -734,7 +729,7 @@ static void inv_response(struct txn *x, int status, const struct sipmsg *m)
 	if (d->state != DS_EARLY_OUT || d->inv != x)
 		return;
 	d->inv = NULL;
-	if ((status == 401 || status == 407) && !d->cancel_wanted && retry_with_auth(d, status, m))
+	if ((status == 401 || status == 407) && !d->cancel_wanted && retry_with_auth(d, m))
 		return;
 	if (status == 487 && d->cancel_wanted) {
 		dlg_end(d, 487, "cancelled");

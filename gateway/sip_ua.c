@@ -327,8 +327,9 @@ static int request_text(struct sip_ua *ua, const struct sip_request_params *p,
 	}
 	if (str_format(via, sizeof via, "SIP/2.0/%s %s;branch=%s;rport", tcp ? "TCP" : "UDP",
 		       ua->local, branch) != FGW_OK ||
-	    str_format(from, sizeof from, "<sip:%s@%s>;tag=%s",
-		       p->from_user ? p->from_user : ua->user, ua->local, tag) != FGW_OK ||
+	    (p->from ? str_format(from, sizeof from, "%s;tag=%s", p->from, tag)
+		     : str_format(from, sizeof from, "<sip:%s@%s>;tag=%s",
+				  p->from_user ? p->from_user : ua->user, ua->local, tag)) != FGW_OK ||
 	    (p->to ? str_copy(to, sizeof to, p->to)
 		   : str_format(to, sizeof to, "<%s>", p->request_uri)) != FGW_OK ||
 	    sip_ua_contact(ua, p->proto, contact, sizeof contact) != FGW_OK)
@@ -366,6 +367,7 @@ int sip_ua_request(struct sip_ua *ua, const struct sip_request_params *p,
 	struct txn *x;
 
 	if (p == NULL || p->method == NULL || p->request_uri == NULL || !headers_ok(p->extra_headers) ||
+	    (p->from && strpbrk(p->from, "\r\n")) || (p->to && strpbrk(p->to, "\r\n")) ||
 	    strcmp(p->method, "INVITE") == 0 || strcmp(p->method, "ACK") == 0)
 		return FGW_ERR_INVALID;
 	if (p->dest ? str_copy(dest, sizeof dest, p->dest) != FGW_OK

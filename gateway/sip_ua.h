@@ -126,6 +126,8 @@ struct sip_request_params {
 	const char *request_uri;       /* "sip:provider.example" */
 	const char *to;                /* NULL: "<request_uri>" */
 	const char *from_user;         /* NULL: the UA's user */
+	const char *from;              /* name-addr without tag, e.g. the AOR
+					* "<sip:user@provider>"; NULL: from_user@us */
 	const char *dest;              /* "ip:port"; NULL: from request_uri */
 	int proto;                     /* enum sip_proto; 0: UDP */
 	const char *call_id;           /* NULL: a new one (REGISTER keeps one) */
@@ -146,6 +148,17 @@ typedef void sip_ua_response_fn(void *arg, int status, const struct sipmsg *resp
  * FGW_ERR_IO (and fn is not called). */
 int sip_ua_request(struct sip_ua *ua, const struct sip_request_params *p,
 		   sip_ua_response_fn *fn, void *arg);
+
+/* Answers the best digest challenge of resp (a 401 or 407: SHA-256 over
+ * MD5) for method and uri with user/password and nonce count nc: writes
+ * the whole header line ("Authorization: Digest ...\r\n" or
+ * "Proxy-Authorization: ...\r\n") into hdr. *stale (may be NULL) tells
+ * whether the challenge said stale=true. Returns 0, FGW_ERR_NOT_FOUND (no
+ * challenge we can answer) or sip_digest_client_answer's error. The
+ * caller wipes hdr. */
+int sip_ua_answer_challenge(const struct sipmsg *resp, const char *method, const char *uri,
+			    const char *user, const char *password, uint32_t nc,
+			    char *hdr, size_t size, bool *stale);
 
 /* Writes our Contact ("<sip:faxgw@127.0.0.1:5060>", with
  * ";transport=tcp" for proto TCP) into buf. Returns 0 or FGW_ERR_TOO_LARGE. */

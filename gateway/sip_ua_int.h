@@ -208,6 +208,10 @@ struct sipmsg_request;
 int sipb_ack_fields(const struct sipmsg *inv, const struct sipmsg *resp,
 		    struct sipmsg_request *q);
 void sipb_ack_fields_free(struct sipmsg_request *q);
+/* The challenge of a 401 (WWW-Authenticate) or 407 (Proxy-Authenticate)
+ * we answer best (SHA-256 over MD5). Returns 0 or FGW_ERR_NOT_FOUND. */
+struct sip_digest_params;
+int sipb_best_challenge(const struct sipmsg *m, int status, struct sip_digest_params *best);
 /* Body as a malloc'd NUL-terminated copy (NULL, 0 when none). */
 int sipb_body_copy(const struct sipmsg *m, char **out, size_t *len);
 /* Serialises m into a malloc'd buffer. */
