@@ -23,7 +23,6 @@
 #include "gateway/queue_runner.h"
 #include "gateway/sim_incoming.h"
 #include "gateway/sip_service.h"
-#include "gateway/sip_service.h"
 #include "gateway/simline.h"
 #include "storage/audit_index.h"
 #include "storage/store.h"
