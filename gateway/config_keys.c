@@ -154,6 +154,9 @@ const struct config_key config_keys[] = {
 	 "number a device dials to enter the destination by DTMF (both entries)"},
 	{"sip", "max_calls", CONFIG_INT, "64", 1, 1000, NULL, NULL,
 	 "simultaneous SIP calls; more are answered 486 Busy Here"},
+	{"sip", "digest_algorithms", CONFIG_ENUM, "sha256-md5", 0, 0,
+	 "sha256-md5|md5-sha256|sha256|md5", NULL,
+	 "digest challenges offered to devices, in order of preference"},
 };
 
 const size_t config_key_count = sizeof config_keys / sizeof config_keys[0];

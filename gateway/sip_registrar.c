@@ -36,6 +36,8 @@ struct sip_registrar {
 	int64_t expires_max_s;
 	unsigned max_failures;
 	int64_t lock_ms;
+	enum sip_digest_alg algs[2];   /* challenges offered, preferred first */
+	size_t nalgs;
 	sip_registrar_clock_fn *steady, *wall;
 	void *clock_arg;
 };
@@ -82,8 +84,28 @@ static int64_t wall_now(const struct sip_registrar *reg)
 	return reg->wall(reg->clock_arg);
 }
 
+/* [sip] digest_algorithms: "sha256-md5", "md5-sha256", "sha256", "md5". */
+static void read_algorithms(struct sip_registrar *reg, const char *v)
+{
+	bool md5_first = strncmp(v, "md5", 3) == 0;
+
+	reg->nalgs = 0;
+	reg->algs[reg->nalgs++] = md5_first ? SIP_DIGEST_MD5 : SIP_DIGEST_SHA256;
+	if (strchr(v, '-'))
+		reg->algs[reg->nalgs++] = md5_first ? SIP_DIGEST_SHA256 : SIP_DIGEST_MD5;
+}
+
+static bool offered(const struct sip_registrar *reg, enum sip_digest_alg alg)
+{
+	for (size_t i = 0; i < reg->nalgs; i++)
+		if (reg->algs[i] == alg)
+			return true;
+	return false;
+}
+
 static void read_settings(struct sip_registrar *reg, const struct config *cfg)
 {
+	read_algorithms(reg, config_str(cfg, "sip", "digest_algorithms"));
 	reg->expires_max_s = config_int(cfg, "sip", "register_expires_max");
 	reg->max_failures = (unsigned)config_int(cfg, "security", "login_max_failures");
 	reg->lock_ms = config_int(cfg, "web", "login_lock_minutes") * 60000;
@@ -197,20 +219,22 @@ static int respond(struct reply *r, int status, const char *lines)
 	return rc == FGW_OK ? status : rc;
 }
 
-/* 401 with a SHA-256 then an MD5 challenge (RFC 8760 3: preferred first). */
+/* 401 with one challenge per offered algorithm, preferred first (RFC 8760
+ * 2.4: SHA-256, then MD5 for older devices). */
 static int challenge(struct sip_registrar *reg, struct reply *r, bool stale)
 {
-	char sha[512], md5[512], lines[HEADER_LINES_MAX];
+	char one[512], lines[HEADER_LINES_MAX] = "";
 	int64_t now = steady_now(reg);
-	int rc = sip_digest_server_challenge(reg->digest, SIP_DIGEST_SHA256, stale, now, sha,
-					     sizeof sha);
+	int rc = FGW_OK;
 
-	if (rc == FGW_OK)
-		rc = sip_digest_server_challenge(reg->digest, SIP_DIGEST_MD5, stale, now, md5,
-						 sizeof md5);
-	if (rc == FGW_OK)
-		rc = str_format(lines, sizeof lines, "WWW-Authenticate: %s\r\n"
-				"WWW-Authenticate: %s\r\n", sha, md5);
+	for (size_t i = 0; rc == FGW_OK && i < reg->nalgs; i++) {
+		size_t n = strlen(lines);
+		rc = sip_digest_server_challenge(reg->digest, reg->algs[i], stale, now, one,
+						 sizeof one);
+		if (rc == FGW_OK)
+			rc = str_format(lines + n, sizeof lines - n, "WWW-Authenticate: %s\r\n",
+					one);
+	}
 	return rc == FGW_OK ? respond(r, 401, lines) : rc;
 }
 
@@ -346,6 +370,9 @@ static enum verdict check_digest(struct sip_registrar *reg, struct reply *r,
 	const char *why;
 	int rc;
 
+	if (!offered(reg, cred->alg))
+		return failed(reg, r, cred->username, "digest algorithm not offered "
+			      "([sip] digest_algorithms)") ? V_FORBIDDEN : V_CHALLENGE;
 	load_ha1(reg, cred->username, cred->alg, device, device_size, ha1, &why);
 	rc = sip_digest_server_verify(reg->digest, cred, sipmsg_method(r->req), ha1,
 				      steady_now(reg));

@@ -9,9 +9,10 @@
  * realm of that moment: changing [sip] realm needs a new password).
  *
  * REGISTER answers:
- *   401  no or stale credentials: two WWW-Authenticate challenges, SHA-256
- *        first then MD5 (RFC 8760 3); also after a wrong password, a
- *        replayed nonce count or a nonce we did not issue;
+ *   401  no or stale credentials: one WWW-Authenticate challenge per
+ *        algorithm of [sip] digest_algorithms, preferred first (default
+ *        SHA-256 then MD5, RFC 8760 2.4); also after a wrong password or a
+ *        replayed nonce count;
  *   403  the source address is banned (lockout scope "login-ip", shared
  *        with the web login) or the device is locked (scope "sip"), or the
  *        To user is not the authenticated device;
@@ -53,8 +54,9 @@ struct sip_registrar;
 typedef int64_t sip_registrar_clock_fn(void *arg);
 
 /* Makes a registrar over store (borrowed; must outlive it) reading [sip]
- * realm and register_expires_max, [security] login_max_failures and [web]
- * login_lock_minutes from cfg (read now, not kept). Returns 0 and *out
+ * realm, register_expires_max and digest_algorithms, [security]
+ * login_max_failures and [web] login_lock_minutes from cfg (read now, not
+ * kept). Returns 0 and *out
  * (sip_registrar_free), FGW_ERR_NOMEM, FGW_ERR_INVALID or FGW_ERR_CRYPTO. */
 int sip_registrar_new(struct store *store, const struct config *cfg,
 		      struct sip_registrar **out);

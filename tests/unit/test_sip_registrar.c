@@ -722,3 +722,61 @@ Test(sip_registrar, realm_change_needs_a_new_password)
 	cr_assert_eq(r.status, 401);
 	cr_assert_eq(audit_count("login_failure", "mfp1", SRC, "another realm"), 1);
 }
+
+/* ---- [sip] digest_algorithms -------------------------------------------- */
+
+static void report_problem(void *arg, const char *msg)
+{
+	(void)arg;
+	cr_log_error("%s", msg);
+}
+
+static void use_algorithms(const char *value)
+{
+	char path[160];
+	struct config *c = NULL;
+	FILE *f;
+
+	snprintf(path, sizeof path, "%s/algs.ini", dir);
+	f = fopen(path, "w");
+	cr_assert_not_null(f);
+	cr_assert_gt(fprintf(f, "[sip]\ndigest_algorithms = %s\n", value), 0);
+	cr_assert_eq(fclose(f), 0);
+	cr_assert_eq(config_load(path, report_problem, NULL, &c), 0);
+	cr_assert_eq(sip_registrar_reconfigure(reg, c), 0);
+	config_free(c);
+}
+
+Test(sip_registrar, md5_first_for_legacy_devices)
+{
+	struct resp r;
+	char v[1024];
+	struct sip_digest_params p;
+
+	use_algorithms("md5-sha256");
+	do_register(make_register("mfp1", CONTACT, NULL), SRC, &r);
+	cr_assert(header_value(&r, "WWW-Authenticate", 0, v, sizeof v));
+	cr_assert_eq(sip_digest_parse(v, strlen(v), &p), 0);
+	cr_assert_eq(p.alg, SIP_DIGEST_MD5);
+	cr_assert(header_value(&r, "WWW-Authenticate", 1, v, sizeof v));
+	cr_assert_eq(sip_digest_parse(v, strlen(v), &p), 0);
+	cr_assert_eq(p.alg, SIP_DIGEST_SHA256);
+}
+
+Test(sip_registrar, sha256_only_refuses_md5)
+{
+	struct resp r, ch;
+	char v[1024], auth[1024];
+
+	do_register(make_register("mfp1", CONTACT, NULL), SRC, &ch);
+	answer(&ch, SIP_DIGEST_MD5, "mfp1", PASSWORD, 1, auth, sizeof auth);
+	use_algorithms("sha256");
+	do_register(make_register("mfp1", CONTACT, NULL), SRC, &r);
+	cr_assert(header_value(&r, "WWW-Authenticate", 0, v, sizeof v));
+	cr_assert(strstr(v, "algorithm=SHA-256") != NULL);
+	cr_assert_not(header_value(&r, "WWW-Authenticate", 1, v, sizeof v));
+	/* an MD5 answer (to a nonce issued before) is no longer accepted */
+	do_register(make_register("mfp1", CONTACT, auth), SRC, &r);
+	cr_assert_eq(r.status, 401);
+	cr_assert_eq(audit_count("login_failure", "mfp1", SRC, "not offered"), 1);
+}

@@ -1,0 +1,266 @@
+/* A real SIP client nobody here wrote (Debian's sipsak) registers with
+ * digest authentication to faxgw's registrar: right password (200, the
+ * binding is there, a login record), wrong password (refused, failure
+ * records, the device locked after [security] login_max_failures).
+ *
+ * sipsak only reads the first challenge and only knows MD5 (Debian builds
+ * it without SHA support), so [sip] digest_algorithms = md5-sha256 here:
+ * the setting for such legacy devices.
+ *
+ * The registrar is served here on a loopback UDP socket by a small loop
+ * that hands each datagram to sip_registrar_handle_register, the same call
+ * faxgwd's SIP service makes. */
+#include <errno.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+
+#include "common/err.h"
+#include "gateway/config.h"
+#include "gateway/sip_registrar.h"
+#include "gateway/sipmsg.h"
+#include "storage/audit.h"
+#include "storage/catalog.h"
+#include "storage/store.h"
+
+extern char **environ;
+
+#define PASSWORD "Fax-machine-2F-pass"
+
+static char dir[64], data[128];
+static struct store *st;
+static struct config *cfg;
+static struct sip_registrar *reg;
+static int sock = -1;
+static unsigned port;
+static int statuses[64];
+static size_t nstatuses;
+
+static void report(void *arg, const char *msg)
+{
+	(void)arg;
+	cr_log_error("%s", msg);
+}
+
+/* Debian's sipsak reads only the first challenge and knows only MD5 (it
+ * is built without OpenSSL's SHA): the setting for such devices. */
+static struct config *load_config(const char *in)
+{
+	char path[128];
+	struct config *c = NULL;
+	FILE *f;
+
+	snprintf(path, sizeof path, "%s/faxgw.ini", in);
+	f = fopen(path, "w");
+	cr_assert_not_null(f);
+	cr_assert_gt(fprintf(f, "[sip]\ndigest_algorithms = md5-sha256\n"), 0);
+	cr_assert_eq(fclose(f), 0);
+	cr_assert_eq(config_load(path, report, NULL, &c), 0);
+	return c;
+}
+
+static void setup(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof a;
+	struct catalog_device d = { .last_seen_ms = 0 };
+
+	snprintf(dir, sizeof dir, "/tmp/test_sipclient.XXXXXX");
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(data, sizeof data, "%s/d", dir);
+	cr_assert_eq(store_init(data), 0);
+	cr_assert_eq(store_open(data, NULL, &st), 0);
+	cfg = load_config(dir);
+	cr_assert_eq(sip_registrar_new(st, cfg, &reg), 0);
+	snprintf(d.address, sizeof d.address, "mfp1");
+	snprintf(d.name, sizeof d.name, "mfp1");
+	snprintf(d.kind, sizeof d.kind, "mfp");
+	cr_assert_eq(catalog_device_put(store_catalog(st), &d), 0);
+	cr_assert_eq(sip_registrar_set_password(store_catalog(st), "mfp1", "faxgw", PASSWORD, 1),
+		     0);
+	sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	cr_assert_geq(sock, 0);
+	cr_assert_eq(bind(sock, (struct sockaddr *)&a, sizeof a), 0);
+	cr_assert_eq(getsockname(sock, (struct sockaddr *)&a, &len), 0);
+	port = ntohs(a.sin_port);
+	nstatuses = 0;
+}
+
+static void teardown(void)
+{
+	char cmd[128];
+
+	close(sock);
+	sip_registrar_free(reg);
+	config_free(cfg);
+	cr_assert_eq(store_close(st), 0);
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	cr_assert_eq(system(cmd), 0);
+}
+
+TestSuite(sip_client, .init = setup, .fini = teardown, .timeout = 60);
+
+/* Answers one datagram as faxgwd would: REGISTER to the registrar,
+ * anything else 405 from here (not what is tested). */
+static void serve_one(void)
+{
+	uint8_t buf[SIPMSG_MAX_UDP];
+	char resp[SIP_REGISTRAR_RESPONSE_MAX], src[64], host[INET_ADDRSTRLEN];
+	struct sockaddr_in from;
+	socklen_t flen = sizeof from;
+	ssize_t n = recvfrom(sock, buf, sizeof buf, 0, (struct sockaddr *)&from, &flen);
+	struct sipmsg *m = NULL;
+	size_t len = 0;
+	int status;
+
+	if (n <= 0 || sipmsg_parse(buf, (size_t)n, &m, NULL, 0) != FGW_OK)
+		return;
+	cr_assert_not_null(inet_ntop(AF_INET, &from.sin_addr, host, sizeof host));
+	snprintf(src, sizeof src, "%s:%u", host, ntohs(from.sin_port));
+	if (sipmsg_is_request(m) && strcmp(sipmsg_method(m), "REGISTER") == 0)
+		status = sip_registrar_handle_register(reg, m, src, resp, sizeof resp, &len);
+	else if (sipmsg_is_request(m) && strcmp(sipmsg_method(m), "ACK") != 0)
+		status = sipmsg_build_response(m, 405, NULL, resp, sizeof resp, &len) == 0 ? 405
+											  : -1;
+	else
+		status = -1;
+	sipmsg_free(m);
+	if (status <= 0)
+		return;
+	if (nstatuses < sizeof statuses / sizeof statuses[0])
+		statuses[nstatuses++] = status;
+	cr_assert_eq(sendto(sock, resp, len, 0, (struct sockaddr *)&from, flen), (ssize_t)len);
+}
+
+/* Runs sipsak with args (after the program name) while serving; returns
+ * its exit status. */
+static int run_sipsak(const char *const *args)
+{
+	char *argv[32];
+	size_t i = 0;
+	pid_t pid;
+	int status = 0;
+	time_t until = time(NULL) + 30;
+
+	argv[i++] = (char *)"sipsak";
+	for (; *args && i < 31; args++)
+		argv[i++] = (char *)*args;
+	argv[i] = NULL;
+	cr_assert_eq(posix_spawnp(&pid, "sipsak", NULL, NULL, argv, environ), 0,
+		     "sipsak is not installed (mk/deps.sh installs it)");
+	for (;;) {
+		struct pollfd p = { .fd = sock, .events = POLLIN };
+		pid_t w = waitpid(pid, &status, WNOHANG);
+		if (w == pid)
+			break;
+		cr_assert_lt(time(NULL), until, "sipsak did not finish");
+		if (poll(&p, 1, 50) > 0)
+			serve_one();
+	}
+	cr_assert(WIFEXITED(status));
+	return WEXITSTATUS(status);
+}
+
+static void sipsak_register(const char *password, int *exit_status)
+{
+	char uri[128], contact[128];
+	const char *args[] = { "-U", "-s", uri, "-C", contact, "-u", "mfp1", "-a", password,
+			       "-x", "300",
+			       "-H", "127.0.0.1", NULL };
+
+	snprintf(uri, sizeof uri, "sip:mfp1@127.0.0.1:%u", port);
+	snprintf(contact, sizeof contact, "sip:mfp1@127.0.0.1:5999");
+	*exit_status = run_sipsak(args);
+}
+
+struct count {
+	const char *type, *user, *reason;
+	int n;
+};
+
+static int count_fn(const struct audit_record *rec, void *arg)
+{
+	struct count *c = arg;
+	const char *user = NULL, *reason = NULL, *service = NULL;
+
+	for (size_t i = 0; i < rec->nfields; i++) {
+		if (strcmp(rec->fields[i].key, "user") == 0)
+			user = rec->fields[i].value;
+		if (strcmp(rec->fields[i].key, "reason") == 0)
+			reason = rec->fields[i].value;
+		if (strcmp(rec->fields[i].key, "service") == 0)
+			service = rec->fields[i].value;
+	}
+	if (strcmp(rec->type, c->type) == 0 && service && strcmp(service, "sip") == 0 &&
+	    user && strcmp(user, c->user) == 0 && (!c->reason || (reason && strstr(reason,
+										   c->reason))))
+		c->n++;
+	return 0;
+}
+
+static int audit_count(const char *type, const char *user, const char *reason)
+{
+	char path[256];
+	struct count c = { type, user, reason, 0 };
+
+	snprintf(path, sizeof path, "%s/%s", data, STORE_AUDIT_FILE);
+	cr_assert_eq(audit_read_file(path, count_fn, &c, NULL), 0);
+	return c.n;
+}
+
+static bool saw(int status)
+{
+	for (size_t i = 0; i < nstatuses; i++)
+		if (statuses[i] == status)
+			return true;
+	return false;
+}
+
+Test(sip_client, sipsak_registers_with_the_right_password)
+{
+	char contact[256], source[64];
+	int rc;
+
+	sipsak_register(PASSWORD, &rc);
+	cr_assert_eq(rc, 0, "sipsak exit %d", rc);
+	cr_assert(saw(401));
+	cr_assert(saw(200));
+	cr_assert_eq(sip_registrar_lookup(reg, "mfp1", contact, sizeof contact, source,
+					  sizeof source), 0);
+	cr_assert_str_eq(contact, "sip:mfp1@127.0.0.1:5999");
+	cr_assert_eq(strncmp(source, "127.0.0.1:", 10), 0);
+	cr_assert_geq(audit_count("login", "mfp1", "REGISTER"), 1);
+	cr_assert_eq(audit_count("login_failure", "mfp1", NULL), 0);
+}
+
+Test(sip_client, sipsak_wrong_password_refused_then_device_locked)
+{
+	int rc;
+
+	for (int i = 0; i < 3; i++) {
+		sipsak_register("wrong-password-here", &rc);
+		cr_assert_neq(rc, 0);
+	}
+	cr_assert_not(saw(200));
+	cr_assert(saw(403));
+	cr_assert_eq(sip_registrar_lookup(reg, "mfp1", NULL, 0, NULL, 0), FGW_ERR_NOT_FOUND);
+	cr_assert_geq(audit_count("login_failure", "mfp1", "wrong password"), 3);
+	cr_assert_eq(audit_count("lockout", "mfp1", "SIP device locked"), 1);
+	/* locked: now the right password is refused too */
+	nstatuses = 0;
+	sipsak_register(PASSWORD, &rc);
+	cr_assert_neq(rc, 0);
+	cr_assert(saw(403));
+	cr_assert_not(saw(200));
+}
