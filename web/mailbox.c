@@ -172,6 +172,20 @@ void mb_audit(struct web_ctx *c, enum audit_event ev, const char *number, const 
 	web_audit(c, ev, c->user.name, reason);
 }
 
+/* The listing's mailbox_release record as release_audit_list writes it for
+ * the CLI, with who asked and from where, as every web record has. */
+static int audit_list(struct web_ctx *c, const char *number, long long count)
+{
+	const struct audit_field f[] = {
+		AUDIT_F_STR("mailbox", number), AUDIT_F_STR("action", "list"),
+		AUDIT_F_INT("documents", count), AUDIT_F_STR("user", c->user.name),
+		AUDIT_F_STR("source", c->req->peer),
+	};
+
+	return audit_append_durable(store_audit(c->app->store), AUDIT_MAILBOX_RELEASE, f,
+				    sizeof f / sizeof f[0], NULL);
+}
+
 /* ---- list of mailboxes -------------------------------------------------- */
 
 struct list_walk {
@@ -394,7 +408,7 @@ static void unlocked_view(struct web_ctx *c, const struct catalog_mailbox *mb,
 			 "not be read; see the system log.</div>");
 	else if (w.n == 0)
 		html_raw(h, "<p>This mailbox holds no faxes.</p>");
-	if (release_audit_list(c->app->store, mb->number, w.n) != FGW_OK)
+	if (audit_list(c, mb->number, w.n) != FGW_OK)
 		log_error("web: cannot record the listing of mailbox %s", mb->number);
 	web_page_end(c);
 }

@@ -243,3 +243,22 @@ Test(web_account, every_role_has_the_password_page_in_the_nav)
 		web_response_clear(&r);
 	}
 }
+
+/* ---- the web release records carry user and source ------------------------- */
+
+Test(web_account, mailbox_listing_record_names_user_and_source)
+{
+	struct whm_session s;
+	struct web_response r;
+
+	whm_add_user(&w, "own", "owner");
+	whm_add_mailbox(&w, "1001", "Legal", "own", "4321", 0);
+	whm_login(&w, "own", &s);
+	cr_assert_eq(whm_post(&w, "/mailboxes/1001/unlock", &s, "pin=4321", &r), 303);
+	web_response_clear(&r);
+	cr_assert_eq(whm_req(&w, "GET", "/mailboxes/1001", &s, NULL, "192.0.2.9", &r), 200);
+	web_response_clear(&r);
+	cr_assert_eq(whm_audit_count(&w, "mailbox_release", NULL), 1);
+	cr_assert_eq(whm_audit_count(&w, "mailbox_release", "own"), 1, "the user");
+	cr_assert_eq(whm_audit_count(&w, "mailbox_release", "192.0.2.9"), 1, "the source");
+}
