@@ -1,7 +1,10 @@
 /* A real SIP client nobody here wrote (Debian's sipsak) registers with
- * digest authentication to faxgw's registrar: right password (200, the
- * binding is there, a login record), wrong password (refused, failure
- * records, the device locked after [security] login_max_failures).
+ * digest authentication: right password (200, the binding is there, a
+ * login record), wrong password (refused, failure records, the device
+ * locked after [security] login_max_failures). First to a real faxgwd
+ * (tests/support/daemon_harness.h, [lines] device_kind = sip, [sip] listen
+ * on a free loopback port), seen through `faxgw sip bindings` and the
+ * audit log; then, for the exact responses, to the registrar alone.
  *
  * sipsak only reads the first challenge and only knows MD5 (Debian builds
  * it without SHA support), so [sip] digest_algorithms = md5-sha256 here:
@@ -11,6 +14,7 @@
  * that hands each datagram to sip_registrar_handle_register, the same call
  * faxgwd's SIP service makes. */
 #include <errno.h>
+#include <fcntl.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -33,6 +37,7 @@
 #include "storage/audit.h"
 #include "storage/catalog.h"
 #include "storage/store.h"
+#include "tests/support/daemon_harness.h"
 
 extern char **environ;
 
@@ -263,4 +268,121 @@ Test(sip_client, sipsak_wrong_password_refused_then_device_locked)
 	cr_assert_neq(rc, 0);
 	cr_assert(saw(403));
 	cr_assert_not(saw(200));
+}
+
+/* ---- against a real faxgwd ---------------------------------------------- */
+
+static unsigned free_udp_port(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof a;
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	unsigned p;
+
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+	cr_assert_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+	p = ntohs(a.sin_port);
+	close(fd);
+	return p;
+}
+
+/* Runs sipsak (no serving here: faxgwd answers), its output into
+ * DIR/sipsak.out; returns the exit status. */
+static int sipsak_to_daemon(struct dh *h, unsigned sip_port, const char *password,
+			    char *out, size_t out_size)
+{
+	char uri[128], path[512];
+	char *argv[] = { (char *)"sipsak", (char *)"-U", (char *)"-s", uri, (char *)"-C",
+			 (char *)"sip:mfp1@127.0.0.1:5999", (char *)"-u", (char *)"mfp1",
+			 (char *)"-a", (char *)password, (char *)"-x", (char *)"300",
+			 (char *)"-H", (char *)"127.0.0.1", NULL };
+	posix_spawn_file_actions_t fa;
+	pid_t pid;
+	int status = 0;
+	FILE *f;
+	size_t n;
+
+	snprintf(uri, sizeof uri, "sip:mfp1@127.0.0.1:%u", sip_port);
+	snprintf(path, sizeof path, "%s/sipsak.out", dh_dir(h));
+	cr_assert_eq(posix_spawn_file_actions_init(&fa), 0);
+	cr_assert_eq(posix_spawn_file_actions_addopen(&fa, 1, path, O_WRONLY | O_CREAT | O_TRUNC,
+						      0600), 0);
+	cr_assert_eq(posix_spawn_file_actions_adddup2(&fa, 1, 2), 0);
+	cr_assert_eq(posix_spawnp(&pid, "sipsak", &fa, NULL, argv, environ), 0,
+		     "sipsak is not installed (mk/deps.sh installs it)");
+	posix_spawn_file_actions_destroy(&fa);
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	f = fopen(path, "r");
+	cr_assert_not_null(f);
+	n = fread(out, 1, out_size - 1, f);
+	out[n] = '\0';
+	cr_assert_eq(fclose(f), 0);
+	cr_assert(WIFEXITED(status));
+	return WEXITSTATUS(status);
+}
+
+static int daemon_audit_count(struct dh *h, const char *type, const char *user,
+			      const char *reason)
+{
+	char path[512];
+	struct count c = { type, user, reason, 0 };
+
+	snprintf(path, sizeof path, "%s/%s", dh_data(h), STORE_AUDIT_FILE);
+	cr_assert_eq(audit_read_file(path, count_fn, &c, NULL), 0);
+	return c.n;
+}
+
+static struct dh *sip_daemon(unsigned *sip_port)
+{
+	struct dh *h = dh_new();
+	struct dh_result *r = malloc(sizeof *r);
+	char listen_line[64];
+	const char *ov[] = { "enabled = no", "device_kind = sip", listen_line,
+			     "digest_algorithms = md5-sha256", NULL };
+
+	cr_assert_not_null(r);
+	*sip_port = free_udp_port();
+	snprintf(listen_line, sizeof listen_line, "listen = 127.0.0.1:%u", *sip_port);
+	dh_config(h, ov);
+	cr_assert_eq(dh_cli(h, NULL, true, r, "device", "set", "mfp1", "--kind", "mfp", NULL), 0,
+		     "%s", r->err);
+	cr_assert_eq(dh_cli(h, PASSWORD "\n", true, r, "sip", "password", "mfp1", "--stdin",
+			    "--config", dh_config_path(h), NULL), 0, "%s", r->err);
+	free(r);
+	dh_start(h);
+	return h;
+}
+
+Test(sip_daemon, sipsak_registers_to_faxgwd_and_wrong_passwords_lock, .timeout = 120)
+{
+	struct dh_result *r = malloc(sizeof *r);
+	char out[16384];
+	unsigned sip_port;
+	struct dh *h;
+	int rc;
+
+	cr_assert_not_null(r);
+	h = sip_daemon(&sip_port);
+	rc = sipsak_to_daemon(h, sip_port, PASSWORD, out, sizeof out);
+	cr_assert_eq(rc, 0, "sipsak exit %d:\n%s", rc, out);
+	cr_assert_eq(dh_cli(h, NULL, true, r, "sip", "bindings", NULL), 0, "%s", r->err);
+	cr_assert(strstr(r->out, "mfp1 sip:mfp1@127.0.0.1:5999 127.0.0.1:") != NULL, "%s",
+		  r->out);
+	cr_assert_geq(daemon_audit_count(h, "login", "mfp1", "REGISTER"), 1);
+	/* three wrong passwords: refused, audited, the device locked */
+	for (int i = 0; i < 3; i++) {
+		rc = sipsak_to_daemon(h, sip_port, "wrong-password-here", out, sizeof out);
+		cr_assert_neq(rc, 0, "%s", out);
+	}
+	cr_assert(strstr(out, "403 Forbidden") != NULL, "%s", out);
+	cr_assert_eq(daemon_audit_count(h, "login_failure", "mfp1", "wrong password"), 3);
+	cr_assert_eq(daemon_audit_count(h, "lockout", "mfp1", "SIP device locked"), 1);
+	/* locked: the right password is refused until login_lock_minutes pass */
+	rc = sipsak_to_daemon(h, sip_port, PASSWORD, out, sizeof out);
+	cr_assert_neq(rc, 0, "%s", out);
+	cr_assert(strstr(out, "403 Forbidden") != NULL, "%s", out);
+	cr_assert_eq(dh_stop(h), 0);
+	dh_free(h);
+	free(r);
 }
