@@ -59,6 +59,7 @@ GATEWAY_SRCS += gateway/sip_digest.c
 GATEWAY_SRCS += gateway/admin.c
 GATEWAY_SRCS += gateway/admin_mailbox.c
 GATEWAY_SRCS += gateway/admin_device.c
+GATEWAY_SRCS += gateway/reset.c
 GATEWAY_SRCS += gateway/media_sock.c
 GATEWAY_SRCS += gateway/rtp_session.c
 GATEWAY_SRCS += gateway/udptl_session.c
