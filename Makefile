@@ -85,11 +85,19 @@ $(BUILD)/libstorage.a: $(call objs,$(STORAGE_SRCS))
 $(BUILD)/libgateway.a: $(call objs,$(GATEWAY_SRCS))
 $(BUILD)/libweb.a:     $(call objs,$(WEB_SRCS))
 
+# A source added to a module.mk may have been compiled already (for a test)
+# and so be older than the archive: the list itself is a prerequisite.
+$(BUILD)/libcommon.a:  common/module.mk
+$(BUILD)/libdsp.a:     dsp/module.mk
+$(BUILD)/libstorage.a: storage/module.mk
+$(BUILD)/libgateway.a: gateway/module.mk
+$(BUILD)/libweb.a:     web/module.mk
+
 $(BUILD)/%.a:
 	@mkdir -p $(@D)
 	@rm -f $@
 	$(if $(Q),@echo "  AR      $@")
-	$(Q)ar rcs $@ $^ $(if $^,,$(BUILD)/empty.o)
+	$(Q)ar rcs $@ $(filter %.o,$^) $(if $(filter %.o,$^),,$(BUILD)/empty.o)
 
 $(BUILD)/empty.o:
 	@mkdir -p $(@D)
