@@ -45,6 +45,8 @@ struct rtp_session {
 	/* receiving */
 	struct jitter *jb;
 	plc_state_t *plc;
+	int16_t history[PLC_HISTORY_LEN];  /* the last real audio given out */
+	bool in_gap;
 	rtp_event_fn *on_event;
 	void *event_arg;
 	bool ev_seen;
@@ -320,6 +322,31 @@ void rtp_session_discard(struct rtp_session *s)
 	drain(s, false);
 }
 
+/* Keeps the last PLC_HISTORY_LEN samples of real audio given out. */
+static void remember(struct rtp_session *s, const int16_t *frame)
+{
+	memmove(s->history, s->history + FRAME, (PLC_HISTORY_LEN - FRAME) * sizeof *frame);
+	memcpy(s->history + PLC_HISTORY_LEN - FRAME, frame, FRAME * sizeof *frame);
+}
+
+/* Fills a lost frame in. SpanDSP 0.0.6 rotates its history with an
+ * overlapping memcpy when a gap starts while its ring is mid-way (ASan
+ * reports it, and it is undefined behaviour); handing it one whole
+ * history's worth first leaves the ring at its start, with the same
+ * samples, so that copy never happens. */
+static void conceal(struct rtp_session *s, int16_t *samples)
+{
+	int16_t copy[PLC_HISTORY_LEN];
+
+	if (!s->in_gap) {
+		memcpy(copy, s->history, sizeof copy);
+		(void)plc_rx(s->plc, copy, PLC_HISTORY_LEN);
+		s->in_gap = true;
+	}
+	(void)plc_fillin(s->plc, samples, FRAME);
+	s->st.concealed++;
+}
+
 /* Lost or late frames are filled in by SpanDSP's PLC (pitch-period
  * repetition fading to silence). For speech that hides the gap; a fax
  * modem's data in it is lost all the same (ECM resends the frame, or the
@@ -337,10 +364,11 @@ size_t rtp_session_recv_audio(struct rtp_session *s, int16_t *samples, size_t ma
 	switch (jitter_get(s->jb, samples)) {
 	case JITTER_AUDIO:
 		(void)plc_rx(s->plc, samples, FRAME);
+		remember(s, samples);
+		s->in_gap = false;
 		break;
 	case JITTER_MISSING:
-		(void)plc_fillin(s->plc, samples, FRAME);
-		s->st.concealed++;
+		conceal(s, samples);
 		break;
 	case JITTER_IDLE:
 		break;
