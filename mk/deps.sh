@@ -11,6 +11,7 @@ packages=(
   libpng-dev  # faxgw send reads PNG documents (Ghostscript cannot)
   chromium    # the browser of the web end-to-end tests (mk/e2e.sh)
   sipsak      # a real SIP client registering to faxgwd (test_sip_register_client)
+  baresip-core  # a real SIP phone that registers and calls (test_sip_register_client)
 )
 # node and npm run those tests; Debian's packages only where none is
 # installed (a node from elsewhere brings its own npm).
