@@ -273,6 +273,24 @@ Test(sip_client, sipsak_wrong_password_refused_then_device_locked)
 
 /* ---- against a real faxgwd ---------------------------------------------- */
 
+/* What a daemon test started, stopped by the suite's fini even when an
+ * assertion ends the test early. */
+static struct dh *running;
+static pid_t baresip_pid = -1;
+
+static void daemon_fini(void)
+{
+	int status;
+
+	if (baresip_pid > 0 && kill(baresip_pid, SIGKILL) == 0)
+		(void)waitpid(baresip_pid, &status, 0);
+	baresip_pid = -1;
+	dh_free(running);
+	running = NULL;
+}
+
+TestSuite(sip_daemon, .fini = daemon_fini, .timeout = 120);
+
 static unsigned free_udp_port(void)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
@@ -354,10 +372,11 @@ static struct dh *sip_daemon(unsigned *sip_port, const char *algs)
 			    "--config", dh_config_path(h), NULL), 0, "%s", r->err);
 	free(r);
 	dh_start(h);
+	running = h;
 	return h;
 }
 
-Test(sip_daemon, sipsak_registers_to_faxgwd_and_wrong_passwords_lock, .timeout = 120)
+Test(sip_daemon, sipsak_registers_to_faxgwd_and_wrong_passwords_lock)
 {
 	struct dh_result *r = malloc(sizeof *r);
 	char out[16384];
@@ -386,7 +405,6 @@ Test(sip_daemon, sipsak_registers_to_faxgwd_and_wrong_passwords_lock, .timeout =
 	cr_assert_neq(rc, 0, "%s", out);
 	cr_assert(strstr(out, "403 Forbidden") != NULL, "%s", out);
 	cr_assert_eq(dh_stop(h), 0);
-	dh_free(h);
 	free(r);
 }
 
@@ -473,6 +491,7 @@ static pid_t start_baresip(struct dh *h, unsigned sip_port, unsigned cons_port,
 	cr_assert_eq(posix_spawnp(&pid, "baresip", &fa, NULL, argv, environ), 0,
 		     "baresip is not installed (mk/deps.sh installs baresip-core)");
 	posix_spawn_file_actions_destroy(&fa);
+	baresip_pid = pid;
 	return pid;
 }
 
@@ -507,9 +526,10 @@ static void baresip_quit(unsigned cons_port, pid_t pid)
 
 	baresip_command(cons_port, "/quit\n");
 	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	baresip_pid = -1;
 }
 
-Test(sip_daemon, baresip_registers_and_its_invite_is_authenticated, .timeout = 120)
+Test(sip_daemon, baresip_registers_and_its_invite_is_authenticated)
 {
 	static char log[65536];
 	const char *const answered[] = { "session closed", "established", "terminated", NULL };
@@ -529,5 +549,4 @@ Test(sip_daemon, baresip_registers_and_its_invite_is_authenticated, .timeout = 1
 	baresip_command(cons_port, "/hangup\n");
 	baresip_quit(cons_port, pid);
 	cr_assert_eq(dh_stop(h), 0);
-	dh_free(h);
 }
