@@ -623,3 +623,49 @@ Test(line_sip, call_started_by_a_done_callback_gets_a_fresh_clock)
 	event_base_free(base);
 	remove_temp_dir(dir);
 }
+
+static void block_loop(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd, (void)what, (void)arg;
+	usleep(200000);
+}
+
+/* The loop is blocked for 200 ms: the next tick processes the frames it
+ * missed (counted late), so call time still follows the clock. */
+Test(line_sip, late_ticks_catch_up_and_count_late_frames)
+{
+	static const struct timeval at_block = {0, 100000}, at_bye = {0, 500000};
+	struct event_base *base = event_base_new();
+	struct call_registry *reg;
+	struct line *l;
+	struct side s = {0};
+	struct event *blocker, *bye;
+	struct call_clock_stats cs;
+	char dir[64], path[128];
+
+	make_temp_dir(dir);
+	cr_assert_eq(str_format(path, sizeof path, "%s/rx.tif", dir), FGW_OK);
+	cr_assert_eq(call_registry_new(base, 1, &reg), FGW_OK);
+	cr_assert_eq(line_sip_new(rtp_new(), &l), FGW_OK);
+	struct call_params p = {.label = "slow", .local = idle_receiver(path), .local_line = l,
+				.done = stop_loop, .done_arg = &s};
+	cr_assert_eq(call_start_get(reg, &p, &s.call), FGW_OK);
+	cr_assert_not_null(blocker = evtimer_new(base, block_loop, NULL));
+	cr_assert_not_null(bye = evtimer_new(base, hang_up_now, &s));
+	cr_assert_eq(event_add(blocker, &at_block), 0);
+	cr_assert_eq(event_add(bye, &at_bye), 0);
+	cr_assert_eq(event_base_dispatch(base), 1);
+	cr_assert(s.ended);
+	cr_assert(s.out.samples >= 23 * 160 && s.out.samples <= 27 * 160,
+		  "%llu samples in 500 ms", (unsigned long long)s.out.samples);
+	cr_assert(s.out.late_frames >= 8 && s.out.late_frames <= 12, "%llu late frames",
+		  (unsigned long long)s.out.late_frames);
+	call_registry_clock_stats(reg, &cs);
+	cr_assert_eq(cs.late_frames, s.out.late_frames);
+	event_free(blocker);
+	event_free(bye);
+	call_registry_free(reg);
+	line_free(l);
+	event_base_free(base);
+	remove_temp_dir(dir);
+}
