@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/queue.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -42,6 +43,7 @@ struct sip_transport {
 	unsigned nconns;
 	uint64_t next_id;
 	unsigned idle_ms;
+	time_t refused_logged;       /* last "connection refused" warning */
 	char local[SIP_ADDR_MAX];
 	unsigned port;
 	uint8_t dgram[SIPMSG_MAX_UDP + 1];
@@ -386,8 +388,12 @@ static void accept_cb(struct evconnlistener *lis, evutil_socket_t fd, struct soc
 
 	(void)lis;
 	if (t->nconns >= SIP_TRANSPORT_MAX_CONNS || len <= 0 || (size_t)len > sizeof ss) {
-		log_warn("sip: refused a TCP connection: %u connections open (limit %d)",
-			 t->nconns, SIP_TRANSPORT_MAX_CONNS);
+		/* at most one warning a minute: a flood must not flood the log */
+		if (time(NULL) - t->refused_logged >= 60) {
+			t->refused_logged = time(NULL);
+			log_warn("sip: refusing TCP connections: %u open (limit %d)", t->nconns,
+				 SIP_TRANSPORT_MAX_CONNS);
+		}
 		close(fd);
 		return;
 	}
