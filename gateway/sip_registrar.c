@@ -171,18 +171,24 @@ void sip_registrar_set_clock(struct sip_registrar *reg, sip_registrar_clock_fn *
 
 /* ---- responses ---------------------------------------------------------- */
 
-static int random_tag(char out[17])
+static void hex_of(const uint8_t *b, size_t n, char *out)
 {
 	static const char digits[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = digits[b[i] >> 4];
+		out[2 * i + 1] = digits[b[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+static int random_tag(char out[17])
+{
 	uint8_t raw[8];
 
 	if (RAND_bytes(raw, sizeof raw) != 1)
 		return FGW_ERR_CRYPTO;
-	for (size_t i = 0; i < sizeof raw; i++) {
-		out[2 * i] = digits[raw[i] >> 4];
-		out[2 * i + 1] = digits[raw[i] & 15];
-	}
-	out[16] = '\0';
+	hex_of(raw, sizeof raw, out);
 	return FGW_OK;
 }
 
@@ -313,17 +319,6 @@ static int find_credentials(struct sip_registrar *reg, const struct sipmsg *req,
 			rc = FGW_ERR_PARSE;
 	}
 	return rc;
-}
-
-static void hex_of(const uint8_t *b, size_t n, char *out)
-{
-	static const char digits[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = digits[b[i] >> 4];
-		out[2 * i + 1] = digits[b[i] & 15];
-	}
-	out[2 * n] = '\0';
 }
 
 /* Loads the device of user and its HA1 for alg. An unknown user (or one
