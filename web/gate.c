@@ -109,6 +109,14 @@ static int header_line(const char *line, size_t len, struct gate_head *h, bool *
 	return 0;
 }
 
+/* evhttp reads a body for these methods only; for any other it would read
+ * the "body" as the next request, past this gate. */
+static bool takes_body(const char *method)
+{
+	return strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0 ||
+	       strcmp(method, "PATCH") == 0;
+}
+
 int gate_parse(const char *p, size_t n, struct gate_head *h)
 {
 	size_t pos = 0, len;
@@ -123,6 +131,8 @@ int gate_parse(const char *p, size_t n, struct gate_head *h)
 	while (next_line(p, n, &pos, &line, &len)) {
 		if (len == 0) {
 			h->end = pos;
+			if (status == 0 && h->length > 0 && !takes_body(h->method))
+				status = 400;
 			h->status = status;
 			return FGW_OK;
 		}

@@ -29,8 +29,9 @@ struct gate_head {
 
 /* Reads the request head at the start of p[0..n). Returns 0 and *h when
  * the head is complete (h->status then says whether it is malformed: 400
- * for a bad request line, a header without a colon, a folded line or a
- * bad or repeated Content-Length; 411 for any Transfer-Encoding), or
+ * for a bad request line, a header without a colon, a folded line, a
+ * bad or repeated Content-Length, or a body on a method other than POST,
+ * PUT or PATCH (evhttp would read it as the next request); 411 for any Transfer-Encoding), or
  * FGW_ERR_TRUNCATED when more bytes are needed; with GATE_HEAD_MAX bytes
  * and still no end, 0 with status 431. */
 int gate_parse(const char *p, size_t n, struct gate_head *h);

@@ -537,6 +537,8 @@ Test(web_limits, slow_conversion_does_not_hold_up_other_requests)
 
 /* ---- the head parser on its own ------------------------------------------- */
 
+TestSuite(web_gate, .timeout = 120);
+
 Test(web_gate, complete_head_with_length_and_cookie)
 {
 	const char *in = "POST /send?x=1 HTTP/1.1\r\nHost: a\r\nCookie: k=v; j=w\r\n"
@@ -586,6 +588,8 @@ Test(web_gate, framing_that_could_desync_is_refused)
 		{"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n", 411},
 		{"POST / HTTP/1.1\r\ntransfer-encoding: identity\r\n\r\n", 411},
 		{"GARBAGE\r\n\r\n", 400},
+		{"GET /login HTTP/1.1\r\nContent-Length: 40\r\n\r\n", 400},
+		{"post /send HTTP/1.1\r\nContent-Length: 40\r\n\r\n", 400},
 		{"\r\n\r\n", 400},
 	};
 	struct gate_head g;
@@ -631,7 +635,7 @@ static void verdict_teardown(void)
 	whm_teardown(&w);
 }
 
-TestSuite(web_verdict, .init = verdict_setup, .fini = verdict_teardown, .timeout = 60);
+TestSuite(web_verdict, .init = verdict_setup, .fini = verdict_teardown, .timeout = 120);
 
 Test(web_verdict, small_bodies_pass_large_ones_only_as_uploads_of_senders)
 {
