@@ -518,19 +518,52 @@ static int tcp_bind(struct sip_transport *t, const struct sockaddr_storage *sa, 
 	return t->lis ? FGW_OK : FGW_ERR_IO;
 }
 
+/* Undoes a half-made bind so bind_both can try another port. */
+static void unbind(struct sip_transport *t)
+{
+	if (t->lis != NULL)
+		evconnlistener_free(t->lis);
+	if (t->udp_ev != NULL)
+		event_free(t->udp_ev);
+	if (t->udp_fd >= 0)
+		close(t->udp_fd);
+	t->lis = NULL;
+	t->udp_ev = NULL;
+	t->udp_fd = -1;
+}
+
+/* Port 0: the port the kernel gave UDP may be taken for TCP; try again
+ * with another one a few times. */
+static int bind_pair(struct sip_transport *t, const struct sockaddr_storage *want, socklen_t len,
+		     bool any_port, struct sockaddr_storage *got)
+{
+	int rc = FGW_ERR_IO;
+
+	for (int attempt = 0; attempt < (any_port ? 16 : 1); attempt++) {
+		*got = *want;
+		if ((rc = udp_bind(t, got, len)) == FGW_OK && (rc = tcp_bind(t, got, len)) == FGW_OK)
+			return FGW_OK;
+		unbind(t);
+		if (rc != FGW_ERR_IO)
+			break;
+	}
+	return rc;
+}
+
 static int bind_both(struct sip_transport *t, const char *listen)
 {
-	struct sockaddr_storage sa;
+	struct sockaddr_storage want, sa;
 	socklen_t len;
 	int rc;
 
-	if (sip_addr_parse(listen, true, &sa, &len) != FGW_OK) {
+	if (sip_addr_parse(listen, true, &want, &len) != FGW_OK) {
 		log_error("[sip] listen = %s: not a numeric address with a port "
 			  "(e.g. 127.0.0.1:5060 or [::1]:5060)", listen);
 		return FGW_ERR_INVALID;
 	}
-	if ((rc = udp_bind(t, &sa, len)) == FGW_OK)
-		rc = tcp_bind(t, &sa, len);
+	bool any = want.ss_family == AF_INET ? ((struct sockaddr_in *)&want)->sin_port == 0
+					     : ((struct sockaddr_in6 *)&want)->sin6_port == 0;
+	rc = bind_pair(t, &want, len, any, &sa);
 	if (rc == FGW_ERR_IO)
 		log_errno("[sip] listen = %s: cannot bind UDP and TCP there; free the port "
 			  "or choose another address", listen);

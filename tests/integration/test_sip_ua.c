@@ -11,9 +11,12 @@
 #include <unistd.h>
 
 #include <event2/event.h>
+#include <osipparser2/osip_parser.h>
 
 #include "common/err.h"
+#include "gateway/sip_digest.h"
 #include "gateway/sip_transport.h"
+#include "gateway/sipmsg.h"
 #include "gateway/sip_ua.h"
 
 #define SDP_A "v=0\r\no=a 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n"
@@ -442,20 +445,29 @@ static void raw_invite(struct raw *r, const char *id, const char *extra)
 	raw_send(r, &B, msg);
 }
 
-static void raw_in_dialog(struct raw *r, const char *method, const char *id, unsigned cseq,
-			  const char *to_tag, const char *branch)
+/* An in-dialog request of the raw peer, with an SDP body when sdp is set. */
+static void raw_in_dialog_body(struct raw *r, const char *method, const char *id, unsigned cseq,
+			       const char *to_tag, const char *branch, const char *sdp)
 {
-	char msg[2048];
+	char msg[4096];
 
 	cr_assert_lt(snprintf(msg, sizeof msg,
 			      "%s sip:fax@127.0.0.1:%u SIP/2.0\r\n"
 			      "Via: SIP/2.0/UDP 127.0.0.1:%u;branch=z9hG4bK%s\r\n"
 			      "Max-Forwards: 70\r\nFrom: <sip:raw@127.0.0.1>;tag=rawtag\r\n"
 			      "To: <sip:fax@127.0.0.1>;tag=%s\r\nCall-ID: raw-%s@test\r\n"
-			      "CSeq: %u %s\r\nContent-Length: 0\r\n\r\n",
+			      "CSeq: %u %s\r\nContact: <sip:raw@127.0.0.1:%u>\r\n%s"
+			      "Content-Length: %zu\r\n\r\n%s",
 			      method, sip_transport_port(B.t), r->port, branch, to_tag, id, cseq,
-			      method), (int)sizeof msg);
+			      method, r->port, sdp ? "Content-Type: application/sdp\r\n" : "",
+			      sdp ? strlen(sdp) : 0, sdp ? sdp : ""), (int)sizeof msg);
 	raw_send(r, &B, msg);
+}
+
+static void raw_in_dialog(struct raw *r, const char *method, const char *id, unsigned cseq,
+			  const char *to_tag, const char *branch)
+{
+	raw_in_dialog_body(r, method, id, cseq, to_tag, branch, NULL);
 }
 
 Test(sip_ua, udp_200_retransmitted_until_ack_and_invite_retransmission_absorbed)
@@ -634,5 +646,125 @@ Test(sip_ua, unanswered_invite_times_out_with_408)
 	cr_assert_eq(A.end_status, 408);
 	cr_assert_str_eq(A.end_reason, "timeout");
 	close(r.fd);
+	teardown_pair();
+}
+
+Test(sip_ua, refreshes_by_update_or_same_sdp_reinvite_stay_out_of_the_app)
+{
+	struct raw r;
+	char tag[64];
+
+	pair(0, 0);
+	raw_open(&r);
+	raw_invite(&r, "upd", "Contact: <sip:raw@127.0.0.1>\r\nSupported: timer\r\n");
+	cr_assert(raw_wait(&r, "SIP/2.0 200", 2000));
+	cr_assert_not_null(strstr(r.buf, "Session-Expires: 1800;refresher=uac"), "%s", r.buf);
+	cr_assert_not_null(strstr(r.buf, "Require: timer"), "%s", r.buf);
+	raw_header(&r, "To: <sip:fax@127.0.0.1>;tag=", tag, sizeof tag);
+	raw_in_dialog(&r, "ACK", "upd", 1, tag, "uack");
+	raw_in_dialog(&r, "UPDATE", "upd", 2, tag, "u2");
+	cr_assert(raw_wait(&r, "SIP/2.0 200", 2000));
+	cr_assert_not_null(strstr(r.buf, "CSeq: 2 UPDATE"), "%s", r.buf);
+	cr_assert_not_null(strstr(r.buf, "Session-Expires: 1800"), "%s", r.buf);
+	raw_in_dialog_body(&r, "INVITE", "upd", 3, tag, "ri3", SDP_A);     /* unchanged offer */
+	cr_assert(raw_wait(&r, "SIP/2.0 200", 2000));
+	cr_assert_not_null(strstr(r.buf, "m=audio 5000"), "answered with the current SDP: %s", r.buf);
+	raw_in_dialog(&r, "ACK", "upd", 3, tag, "ra3");
+	cr_assert_eq(B.reinvites, 0, "a refresh reached the app");
+	raw_in_dialog_body(&r, "INVITE", "upd", 4, tag, "ri4", SDP_T38);   /* a real change */
+	cr_assert(raw_wait(&r, "SIP/2.0 200", 2000));
+	cr_assert_eq(B.reinvites, 1);
+	cr_assert_not_null(strstr(r.buf, "m=image 5002 udptl t38"), "%s", r.buf);
+	raw_in_dialog(&r, "ACK", "upd", 4, tag, "ra4");
+	raw_in_dialog(&r, "BYE", "upd", 3, tag, "oldcseq");               /* CSeq went back */
+	cr_assert(raw_wait(&r, "SIP/2.0 500", 2000));
+	cr_assert_eq(B.ended, 0);
+	close(r.fd);
+	teardown_pair();
+}
+
+/* B's authorize: a 401 challenge from our digest server until the INVITE
+ * carries right credentials for user "dev1". */
+static struct sip_digest_server *auth_srv;
+
+static int authorize(void *arg, const struct sipmsg *req, const struct sip_source *src,
+		     char *who, size_t who_size, char *resp, size_t size, size_t *len)
+{
+	osip_authorization_t *a = NULL;
+	char *val = NULL, chal[512], ha1[SIP_DIGEST_HEX_MAX + 1];
+	struct sip_digest_params cred;
+	bool ok = false;
+
+	(void)arg;
+	(void)src;
+	if (osip_message_get_authorization(sipmsg_osip((struct sipmsg *)req), 0, &a) >= 0 && a &&
+	    osip_authorization_to_str(a, &val) == 0 && val &&
+	    sip_digest_parse(val, strlen(val), &cred) == 0 &&
+	    sip_digest_ha1(cred.alg, cred.username, "uatest", "pw-dev1", ha1, sizeof ha1) == 0)
+		ok = sip_digest_server_verify(auth_srv, &cred, "INVITE", ha1, 1000) == 0;
+	osip_free(val);
+	if (ok) {
+		snprintf(who, who_size, "%s", cred.username);
+		return 0;
+	}
+	struct sipmsg_reply r = { .to_tag = "auth" };
+	cr_assert_eq(sipmsg_build_response(req, 401, &r, resp, size, len), 0);
+	cr_assert_eq(sip_digest_server_challenge(auth_srv, SIP_DIGEST_MD5, false, 1000, chal,
+						 sizeof chal), 0);
+	char *end = strstr(resp, "\r\n\r\n");
+	char hdr[600];
+	snprintf(hdr, sizeof hdr, "WWW-Authenticate: %s\r\n", chal);
+	size_t at = (size_t)(end - resp) + 2, n = strlen(hdr);
+	memmove(resp + at + n, resp + at, *len - at + 1);
+	memcpy(resp + at, hdr, n);
+	*len += n;
+	return 401;
+}
+
+static void auth_pair(void)
+{
+	struct sip_ua_callbacks cb = callbacks;
+	struct sip_ua_options o = { .t1_ms = 50, .t2_ms = 400, .t4_ms = 500 };
+
+	pair(0, 0);
+	cr_assert_eq(sip_digest_server_new("uatest", 60000, &auth_srv), 0);
+	sip_ua_free(B.ua);
+	cb.authorize = authorize;
+	cr_assert_eq(sip_ua_new(base, B.t, &o, &cb, &B, &B.ua), 0);
+}
+
+static void call_with(const char *password)
+{
+	char uri[128];
+	struct sip_invite_params p = { .sdp = SDP_A, .sdp_len = strlen(SDP_A),
+				       .auth_user = "dev1", .auth_password = password };
+	struct sip_dialog *d;
+
+	uri_of(&B, uri, sizeof uri, false);
+	p.request_uri = uri;
+	cr_assert_eq(sip_ua_invite(A.ua, &p, &A, &d), 0);
+}
+
+Test(sip_ua, invite_challenged_401_answered_with_digest)
+{
+	auth_pair();
+	call_with("pw-dev1");
+	run_until(&A.answered, 1, 3000);
+	cr_assert_eq(A.answered, 1);
+	cr_assert_eq(B.invites, 1);
+	cr_assert_str_eq(sip_dialog_peer(B.d), "dev1");
+	sip_digest_server_free(auth_srv);
+	teardown_pair();
+}
+
+Test(sip_ua, invite_with_wrong_password_ends_with_401_once)
+{
+	auth_pair();
+	call_with("wrong");
+	run_until(&A.ended, 1, 3000);
+	cr_assert_eq(A.end_status, 401);
+	cr_assert_str_eq(A.end_reason, "rejected 401");
+	cr_assert_eq(B.invites, 0);
+	sip_digest_server_free(auth_srv);
 	teardown_pair();
 }
