@@ -115,7 +115,7 @@ static void teardown(void)
 	cr_assert_eq(system(cmd), 0);
 }
 
-TestSuite(sip_client, .init = setup, .fini = teardown, .timeout = 60);
+TestSuite(sip_client, .init = setup, .fini = teardown, .timeout = 120);
 
 /* Answers one datagram as faxgwd would: REGISTER to the registrar,
  * anything else 405 from here (not what is tested). */
@@ -276,6 +276,7 @@ Test(sip_client, sipsak_wrong_password_refused_then_device_locked)
 /* What a daemon test started, stopped by the suite's fini even when an
  * assertion ends the test early. */
 static struct dh *running;
+static struct dh_result *result;
 static pid_t baresip_pid = -1;
 
 static void daemon_fini(void)
@@ -287,6 +288,8 @@ static void daemon_fini(void)
 	baresip_pid = -1;
 	dh_free(running);
 	running = NULL;
+	free(result);
+	result = NULL;
 }
 
 TestSuite(sip_daemon, .fini = daemon_fini, .timeout = 120);
