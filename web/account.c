@@ -67,6 +67,16 @@ static void wrong_current(struct web_ctx *c)
 	password_form(c, 403, "The current password is wrong; nothing was changed.");
 }
 
+/* The login lock counts here too: no guessing of the current password
+ * from a session once the account is locked. */
+static bool account_locked(struct web_ctx *c)
+{
+	bool locked;
+
+	return lockout_check(store_catalog(c->app->store), "login", c->user.name, web_now_ms(),
+			     &locked) != FGW_OK || locked;
+}
+
 /* The new password checked: both entries equal, the policy, not the old
  * one. Shows the form with the reason and returns false otherwise. */
 static bool new_password_ok(struct web_ctx *c, const char *cur, const char *p1,
@@ -116,6 +126,12 @@ void page_account_password_post(struct web_ctx *c)
 
 	if (!cur || !p1 || !p2) {
 		password_form(c, 400, "Fill in the current password and the new one twice.");
+		return;
+	}
+	if (account_locked(c)) {
+		web_audit(c, AUDIT_LOGIN_FAILURE, c->user.name, "password page while locked");
+		password_form(c, 403, "This account is locked after too many failed attempts; "
+			      "try again later or ask an administrator.");
 		return;
 	}
 	if (auth_password_check(cur, c->user.verifier, c->user.verifier_len) != FGW_OK) {

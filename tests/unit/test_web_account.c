@@ -204,7 +204,12 @@ Test(web_account, wrong_current_password_counts_as_a_failed_login)
 	}
 	cr_assert_eq(whm_audit_count(&w, "login_failure", "wrong current password"), 3);
 	cr_assert_eq(whm_audit_count(&w, "lockout", "account locked"), 1);
-	/* the account is locked for the login page too */
+	/* locked: even the right current password is not looked at */
+	cr_assert_eq(change(&s, WHM_PW, NEW_PW, NEW_PW, &r), 403);
+	cr_assert_not_null(strstr(whm_body(&r), "This account is locked"));
+	web_response_clear(&r);
+	cr_assert_eq(whm_audit_count(&w, "login_failure", "password page while locked"), 1);
+	/* and for the login page too */
 	cr_assert_eq(login("op", WHM_PW, &s, where, sizeof where), 403);
 }
 
