@@ -15,6 +15,8 @@
 #include "gateway/sipmsg.h"
 
 static void inv_response(struct txn *x, int status, const struct sipmsg *m);
+static int send_reinvite(struct sip_dialog *d, const char *sdp, size_t len, bool refresh);
+static void reinv_result(struct sip_dialog *d, int status, const char *sdp, size_t len);
 static void reinv_response(struct txn *x, int status, const struct sipmsg *m);
 
 /* ---- life cycle ------------------------------------------------------------ */
@@ -346,10 +348,15 @@ void dlg_on_ack(struct sip_dialog *d, const struct sipmsg *ack)
 {
 	uint32_t num;
 
-	if (d->ok != NULL && sipmsg_cseq(ack, &num, NULL) == FGW_OK && num == d->ok_cseq) {
-		evtimer_del(d->ok_timer);
-		free(d->ok);
-		d->ok = NULL;
+	if (d->ok == NULL || sipmsg_cseq(ack, &num, NULL) != FGW_OK || num != d->ok_cseq)
+		return;
+	evtimer_del(d->ok_timer);
+	free(d->ok);
+	d->ok = NULL;
+	if (d->reinv_after_ack && d->state == DS_CONFIRMED) {
+		d->reinv_after_ack = false;
+		if (send_reinvite(d, d->pending_offer, d->pending_offer_len, false) != FGW_OK)
+			reinv_result(d, 500, NULL, 0);
 	}
 }
 
@@ -489,6 +496,13 @@ int sip_dialog_reinvite(struct sip_dialog *d, const char *sdp, size_t len)
 		return FGW_ERR_BUSY;
 	if ((rc = dlg_set_sdp(&d->pending_offer, &d->pending_offer_len, sdp, len)) != FGW_OK)
 		return rc;
+	/* RFC 3261 14.1: not while our INVITE transaction (2xx, no ACK yet)
+	 * is open; the ACK sends it (an answering side asking for T.38 at
+	 * once lands here) */
+	if (d->ok != NULL) {
+		d->reinv_after_ack = true;
+		return FGW_OK;
+	}
 	if ((rc = send_reinvite(d, sdp, len, false)) != FGW_OK) {
 		free(d->pending_offer);
 		d->pending_offer = NULL;

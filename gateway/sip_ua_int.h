@@ -105,6 +105,7 @@ struct sip_dialog {
 	char *pending_offer;            /* the app's offer waiting for a glare retry */
 	size_t pending_offer_len;
 	bool pending_refresh;
+	bool reinv_after_ack;           /* the app's offer waits for the ACK of our 2xx */
 	struct event *glare_timer;
 	struct txn *reinv_in;           /* the peer's, waiting for the app */
 	/* session timer (RFC 4028) */

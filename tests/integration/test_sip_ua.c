@@ -33,6 +33,7 @@ struct app {
 	struct sip_ua *ua;
 	enum on_invite_do invite_do;
 	int reinvite_reject;          /* 0: accept with reinvite_answer */
+	bool reinvite_on_answer;      /* re-INVITE right after answering */
 	const char *reinvite_answer;
 	int invites, answered, progress, reinvites, results, ended;
 	int last_progress, last_result, end_status;
@@ -63,6 +64,8 @@ static void cb_invite(void *arg, struct sip_dialog *d, const struct sipmsg *req,
 	a->d = d;
 	if (a->invite_do == ANSWER)
 		cr_assert_eq(sip_dialog_answer(d, SDP_B, strlen(SDP_B)), 0);
+	if (a->invite_do == ANSWER && a->reinvite_on_answer)
+		cr_assert_eq(sip_dialog_reinvite(d, SDP_T38B, strlen(SDP_T38B)), 0);
 	else if (a->invite_do == RING)
 		cr_assert_eq(sip_dialog_progress(d, 180, NULL, 0), 0);
 }
@@ -766,5 +769,83 @@ Test(sip_ua, invite_with_wrong_password_ends_with_401_once)
 	cr_assert_str_eq(A.end_reason, "rejected 401");
 	cr_assert_eq(B.invites, 0);
 	sip_digest_server_free(auth_srv);
+	teardown_pair();
+}
+
+Test(sip_ua, answering_side_reinvite_at_once_waits_for_the_ack)
+{
+	pair(0, 0);
+	B.reinvite_on_answer = true;
+	A.reinvite_answer = SDP_T38;
+	call_b(SIP_PROTO_UDP);
+	run_until(&B.results, 1, 3000);
+	cr_assert_eq(A.answered, 1);
+	cr_assert_eq(A.reinvites, 1);
+	cr_assert_eq(B.last_result, 200, "the re-INVITE crossed our own INVITE transaction");
+	cr_assert_str_eq(B.result_sdp, SDP_T38);
+	cr_assert_eq(A.ended + B.ended, 0);
+	teardown_pair();
+}
+
+Test(sip_ua, reinvite_before_the_ack_is_held_until_the_ack)
+{
+	struct raw r;
+	char tag[64];
+
+	pair(0, 0);
+	B.reinvite_on_answer = true;
+	raw_open(&r);
+	raw_invite(&r, "hold", "Contact: <sip:raw@127.0.0.1>\r\n");
+	cr_assert(raw_wait(&r, "SIP/2.0 200", 2000));
+	raw_header(&r, "To: <sip:fax@127.0.0.1>;tag=", tag, sizeof tag);
+	cr_assert_not(raw_wait(&r, "INVITE ", 300), "re-INVITE sent before the ACK");
+	raw_in_dialog(&r, "ACK", "hold", 1, tag, "hack");
+	cr_assert(raw_wait(&r, "INVITE ", 2000), "re-INVITE never sent after the ACK");
+	cr_assert_not_null(strstr(r.buf, "m=image 5002 udptl t38"), "%s", r.buf);
+	cr_assert_not_null(strstr(r.buf, "CSeq: 1 INVITE"), "B's own first CSeq: %s", r.buf);
+	close(r.fd);
+	teardown_pair();
+}
+
+Test(sip_ua, a_200_never_acked_ends_the_call_with_bye)
+{
+	struct raw r;
+
+	pair(0, 0);
+	raw_open(&r);
+	raw_invite(&r, "noack", "Contact: <sip:raw@127.0.0.1>\r\n");
+	cr_assert(raw_wait(&r, "SIP/2.0 200", 2000));
+	/* 64 * T1 = 3.2 s of 200s, then a BYE */
+	cr_assert(raw_wait(&r, "BYE ", 6000), "no BYE after the unacknowledged 200");
+	run_until(&B.ended, 1, 3000);
+	cr_assert_eq(B.end_status, 408);
+	cr_assert_str_eq(B.end_reason, "timeout: no ACK");
+	close(r.fd);
+	teardown_pair();
+}
+
+Test(sip_ua, a_refusal_is_retransmitted_until_its_ack)
+{
+	struct raw r;
+	char tag[64];
+
+	pair(0, 0);
+	B.invite_do = NOTHING;
+	raw_open(&r);
+	raw_invite(&r, "rej", "Contact: <sip:raw@127.0.0.1>\r\n");
+	run_until(&B.invites, 1, 2000);
+	cr_assert_eq(sip_dialog_reject(B.d, 603), 0);
+	cr_assert(raw_wait(&r, "SIP/2.0 603", 2000));
+	cr_assert(raw_wait(&r, "SIP/2.0 603", 2000), "Timer G did not retransmit the 603");
+	raw_header(&r, "To: <sip:fax@127.0.0.1>;tag=", tag, sizeof tag);
+	/* the ACK of a non-2xx reuses the INVITE's branch (RFC 3261 17.1.1.3) */
+	raw_in_dialog(&r, "ACK", "rej", 1, tag, "rawrej");
+	run_until(NULL, 0, 200);
+	while (recv(r.fd, r.buf, sizeof r.buf, 0) > 0)
+		;
+	cr_assert_not(raw_wait(&r, "SIP/2.0 603", 800), "603 kept coming after the ACK");
+	cr_assert_eq(B.ended, 1);
+	cr_assert_str_eq(B.end_reason, "rejected 603");
+	close(r.fd);
 	teardown_pair();
 }
