@@ -20,8 +20,9 @@
 
 #define PAGE_ROWS 50
 /* Counting every match of a broad filter over a million records costs
- * more than the page itself: the count stops here ("more than ..."). */
-#define COUNT_MAX 10000
+ * more than the page itself: the count stops here ("more than ...") and
+ * a link (count=all) asks for the exact number. */
+#define COUNT_MAX 1000
 #define CSV_ROWS AUDIT_INDEX_QUERY_MAX
 
 static int audit_path(struct web_ctx *c, char *out, size_t size)
@@ -116,10 +117,12 @@ static void row_html(struct html *h, const struct audit_index_row *row)
 
 /* ---- the page ------------------------------------------------------------ */
 
-/* The rows of one page as rendered, kept so a page read oldest first
- * (towards newer records) is still shown newest first. */
+/* The rows of one page rendered into one buffer, each row's place kept,
+ * so a page read oldest first (towards newer records) is still shown
+ * newest first. */
 struct page {
-	char *rows[PAGE_ROWS + 1];
+	struct html *buf;
+	size_t start[PAGE_ROWS + 1], end[PAGE_ROWS + 1];
 	uint64_t line[PAGE_ROWS + 1];
 	size_t n;
 };
@@ -131,25 +134,18 @@ static int page_row(const struct audit_index_row *row, void *arg)
 	if (p->n > PAGE_ROWS)
 		return FGW_ERR_RANGE;
 	p->line[p->n] = row->line;
-	if (p->n < PAGE_ROWS) {   /* the extra row only says there is more */
-		struct html *h = html_new(AUDIT_RECORD_MAX * 8);
-
-		if (h == NULL)
-			return FGW_ERR_NOMEM;
-		row_html(h, row);
-		p->rows[p->n] = html_failed(h) ? NULL : strdup(html_data(h));
-		html_free(h);
-		if (p->rows[p->n] == NULL)
-			return FGW_ERR_NOMEM;
-	}
+	p->start[p->n] = html_len(p->buf);
+	if (p->n < PAGE_ROWS)   /* the extra row only says there is more */
+		row_html(p->buf, row);
+	p->end[p->n] = html_len(p->buf);
 	p->n++;
-	return 0;
+	return html_failed(p->buf) ? FGW_ERR_TOO_LARGE : 0;
 }
 
-static void page_free(struct page *p)
+/* Shows the page's row i of n, newest first. */
+static void page_emit(struct html *h, const struct page *p, size_t i)
 {
-	for (size_t i = 0; i <= PAGE_ROWS; i++)
-		free(p->rows[i]);
+	html_bytes(h, html_data(p->buf) + p->start[i], p->end[i] - p->start[i]);
 }
 
 static int skip_row(const struct audit_index_row *row, void *arg)
@@ -200,13 +196,15 @@ static int load_page(struct web_ctx *c, const char *path, const struct audit_ind
 	if (after != 0) {
 		/* read oldest first: turn it around */
 		for (size_t i = 0; i < shown / 2; i++) {
-			char *t = p->rows[i];
+			size_t j = shown - 1 - i, s0 = p->start[i], e0 = p->end[i];
 			uint64_t l = p->line[i];
 
-			p->rows[i] = p->rows[shown - 1 - i];
-			p->rows[shown - 1 - i] = t;
-			p->line[i] = p->line[shown - 1 - i];
-			p->line[shown - 1 - i] = l;
+			p->start[i] = p->start[j];
+			p->end[i] = p->end[j];
+			p->line[i] = p->line[j];
+			p->start[j] = s0;
+			p->end[j] = e0;
+			p->line[j] = l;
 		}
 	}
 	w->newest = p->line[0];
@@ -255,8 +253,8 @@ static void filter_form(struct web_ctx *c)
 }
 
 /* The query string again without the position (before/after/page), then
- * the given position, if any. */
-static void query_link(struct web_ctx *c, const char *base, const char *pos, uint64_t line)
+ * extra (form words and digits only), if any. */
+static void query_link(struct web_ctx *c, const char *base, const char *extra)
 {
 	struct html *h = c->resp->body;
 
@@ -276,11 +274,26 @@ static void query_link(struct web_ctx *c, const char *base, const char *pos, uin
 		}
 		html_raw(h, "&amp;");
 	}
-	if (pos != NULL) {
-		html_raw(h, pos);
-		html_raw(h, "=");
-		html_int(h, (long long)line);
-	}
+	if (extra != NULL)
+		html_raw(h, extra);
+}
+
+/* A pager link to the records before/after line. */
+static void position_link(struct web_ctx *c, const char *rel, const char *pos, uint64_t line,
+			  const char *label)
+{
+	struct html *h = c->resp->body;
+	char extra[48];
+
+	if (str_format(extra, sizeof extra, "%s=%llu", pos, (unsigned long long)line) != FGW_OK)
+		return;
+	html_raw(h, "<a rel=\"");
+	html_raw(h, rel);
+	html_raw(h, "\" href=\"");
+	query_link(c, "/logs", extra);
+	html_raw(h, "\">");
+	html_raw(h, label);
+	html_raw(h, "</a>");
 }
 
 static void pager(struct web_ctx *c, const struct where_am_i *w)
@@ -290,42 +303,51 @@ static void pager(struct web_ctx *c, const struct where_am_i *w)
 	html_raw(h, "<div class=\"pager\">");
 	if (!w->at_start) {
 		html_raw(h, "<a href=\"");
-		query_link(c, "/logs", NULL, 0);
+		query_link(c, "/logs", NULL);
 		html_raw(h, "\">Newest</a>");
 	}
-	if (w->newer) {
-		html_raw(h, "<a rel=\"prev\" href=\"");
-		query_link(c, "/logs", "after", w->newest);
-		html_raw(h, "\">Newer</a>");
-	}
-	if (w->older) {
-		html_raw(h, "<a rel=\"next\" href=\"");
-		query_link(c, "/logs", "before", w->oldest);
-		html_raw(h, "\">Older</a>");
-	}
+	if (w->newer)
+		position_link(c, "prev", "after", w->newest, "Newer");
+	if (w->older)
+		position_link(c, "next", "before", w->oldest, "Older");
 	html_raw(h, "<a href=\"");
-	query_link(c, "/logs.csv", NULL, 0);
+	query_link(c, "/logs.csv", NULL);
 	html_raw(h, "\" id=\"csv\">Export CSV</a></div>");
 }
 
-static void table(struct web_ctx *c, const struct page *p, uint64_t matched,
+/* "N matching records.", or "More than N" with a link to the exact count. */
+static void match_count(struct web_ctx *c, uint64_t matched, uint64_t cap)
+{
+	struct html *h = c->resp->body;
+
+	html_raw(h, "<p class=\"muted\">");
+	if (matched > cap) {
+		html_raw(h, "More than ");
+		html_int(h, (long long)cap);
+	} else {
+		html_int(h, (long long)matched);
+	}
+	html_raw(h, " matching records.");
+	if (matched > cap) {
+		html_raw(h, " <a id=\"count-all\" href=\"");
+		query_link(c, "/logs", "count=all");
+		html_raw(h, "\">Count them all</a>");
+	}
+	html_raw(h, "</p>");
+}
+
+static void table(struct web_ctx *c, const struct page *p, uint64_t matched, uint64_t cap,
 		  const struct where_am_i *w)
 {
 	struct html *h = c->resp->body;
 	size_t shown = p->n > PAGE_ROWS ? PAGE_ROWS : p->n;
 
-	html_raw(h, "<p class=\"muted\">");
-	if (matched > COUNT_MAX) {
-		html_raw(h, "More than ");
-		html_int(h, COUNT_MAX);
-	} else {
-		html_int(h, (long long)matched);
-	}
-	html_raw(h, " matching records.</p><table id=\"records\"><tr><th>Seq</th><th>Time (UTC)"
+	match_count(c, matched, cap);
+	html_raw(h, "<table id=\"records\"><tr><th>Seq</th><th>Time (UTC)"
 		 "</th><th>Type</th><th>Dir.</th><th>Number</th><th>Mailbox</th><th>Result"
 		 "</th><th>Details</th></tr>");
 	for (size_t i = 0; i < shown; i++)
-		html_raw(h, p->rows[i]);
+		page_emit(h, p, i);
 	html_raw(h, "</table>");
 	pager(c, w);
 }
@@ -342,9 +364,10 @@ static void read_failed(struct web_ctx *c, int rc)
 void page_logs(struct web_ctx *c)
 {
 	struct audit_index_filter f;
-	struct page p = { .n = 0 };
+	struct page p = { .buf = html_new(HTML_PAGE_MAX) };
 	struct where_am_i w;
-	uint64_t before, after, matched = 0;
+	uint64_t before, after, matched = 0, cap = COUNT_MAX;
+	const char *count = http_form_get(&c->query, "count");
 	char path[4200];
 	int rc;
 
@@ -354,20 +377,22 @@ void page_logs(struct web_ctx *c)
 		web_error(c, 400, "A filter value is malformed (dates as YYYY-MM-DD).");
 		return;
 	}
-	rc = audit_path(c, path, sizeof path);
+	if (count != NULL && strcmp(count, "all") == 0)
+		cap = INT64_MAX - 1;
+	rc = p.buf != NULL ? audit_path(c, path, sizeof path) : FGW_ERR_NOMEM;
 	if (rc == FGW_OK)
 		rc = load_page(c, path, &f, before, after, &p, &w);
 	if (rc == FGW_OK)
-		rc = audit_index_count(store_catalog(c->app->store), &f, COUNT_MAX + 1, &matched);
+		rc = audit_index_count(store_catalog(c->app->store), &f, cap + 1, &matched);
 	if (rc != FGW_OK) {
 		read_failed(c, rc);
 	} else {
 		web_page_begin(c, "Logs");
 		filter_form(c);
-		table(c, &p, matched, &w);
+		table(c, &p, matched, cap, &w);
 		web_page_end(c);
 	}
-	page_free(&p);
+	html_free(p.buf);
 }
 
 /* ---- CSV ------------------------------------------------------------------ */

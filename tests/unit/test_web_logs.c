@@ -162,13 +162,33 @@ Test(web_logs, a_malformed_position_is_refused)
 	web_response_clear(&r);
 }
 
-Test(web_logs, the_count_stops_and_says_more_than)
+Test(web_logs, the_count_stops_and_a_link_counts_them_all)
 {
 	struct web_response r;
+	char all[256];
 
-	sent(10002);
+	sent(1002);
 	cr_assert_eq(whm_req(&w, "GET", "/logs?type=fax_sent", &aud, NULL, NULL, &r), 200);
-	cr_assert_not_null(strstr(whm_body(&r), "More than 10000 matching records"));
+	cr_assert_not_null(strstr(whm_body(&r), "More than 1000 matching records."));
+	{
+		const char *a = strstr(whm_body(&r), "id=\"count-all\" href=\"");
+		size_t n = 0;
+
+		cr_assert_not_null(a);
+		a += strlen("id=\"count-all\" href=\"");
+		while (a[n] != '"' && n + 1 < sizeof all)
+			n++;
+		cr_assert_eq(a[n], '"');
+		memcpy(all, a, n);
+		all[n] = '\0';
+	}
+	cr_assert_not_null(strstr(all, "count=all"), "%s", all);
+	web_response_clear(&r);
+	for (char *amp; (amp = strstr(all, "&amp;")) != NULL;)
+		memmove(amp + 1, amp + 5, strlen(amp + 5) + 1);
+	cr_assert_eq(whm_req(&w, "GET", all, &aud, NULL, NULL, &r), 200);
+	cr_assert_not_null(strstr(whm_body(&r), "1002 matching records."), "%s", all);
+	cr_assert_null(strstr(whm_body(&r), "count-all"));
 	web_response_clear(&r);
 }
 
