@@ -86,7 +86,8 @@ static int request_line(const char *line, size_t len, struct gate_head *h)
 	return 0;
 }
 
-static int header_line(const char *line, size_t len, struct gate_head *h, bool *have_length)
+static int header_line(const char *line, size_t len, struct gate_head *h, bool *have_length,
+		       bool *have_cookie)
 {
 	const char *colon = memchr(line, ':', len), *v;
 	size_t klen, vlen;
@@ -102,9 +103,13 @@ static int header_line(const char *line, size_t len, struct gate_head *h, bool *
 			return 400;
 		*have_length = true;
 	}
-	if (key_is(line, klen, "Cookie") && !h->cookie[0] && vlen < sizeof h->cookie) {
-		memcpy(h->cookie, v, vlen);
-		h->cookie[vlen] = '\0';
+	/* the first one only, as evhttp_find_header and so web_handle read it */
+	if (key_is(line, klen, "Cookie") && !*have_cookie) {
+		*have_cookie = true;
+		if (vlen < sizeof h->cookie) {
+			memcpy(h->cookie, v, vlen);
+			h->cookie[vlen] = '\0';
+		}
 	}
 	return 0;
 }
@@ -121,7 +126,7 @@ int gate_parse(const char *p, size_t n, struct gate_head *h)
 {
 	size_t pos = 0, len;
 	const char *line;
-	bool have_length = false;
+	bool have_length = false, have_cookie = false;
 	int status = 0;
 
 	memset(h, 0, sizeof *h);
@@ -137,7 +142,7 @@ int gate_parse(const char *p, size_t n, struct gate_head *h)
 			return FGW_OK;
 		}
 		if (status == 0)
-			status = header_line(line, len, h, &have_length);
+			status = header_line(line, len, h, &have_length, &have_cookie);
 	}
 incomplete:
 	if (n < GATE_HEAD_MAX)

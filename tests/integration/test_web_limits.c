@@ -554,6 +554,21 @@ Test(web_gate, complete_head_with_length_and_cookie)
 	cr_assert_eq(g.end, strlen(in) - 4);
 }
 
+Test(web_gate, only_the_first_cookie_header_counts_even_when_too_long)
+{
+	static char in[GATE_COOKIE_MAX + 200];
+	struct gate_head g;
+	size_t n = 0;
+
+	n += (size_t)snprintf(in, sizeof in, "POST /send HTTP/1.1\r\nCookie: ");
+	memset(in + n, 'k', GATE_COOKIE_MAX);
+	n += GATE_COOKIE_MAX;
+	n += (size_t)snprintf(in + n, sizeof in - n, "\r\nCookie: __Host-faxgw=1\r\n\r\n");
+	cr_assert_eq(gate_parse(in, n, &g), FGW_OK);
+	cr_assert_eq(g.status, 0);
+	cr_assert_str_eq(g.cookie, "", "not the second header: the app reads the first");
+}
+
 Test(web_gate, incomplete_head_waits_then_431)
 {
 	static char big[GATE_HEAD_MAX + 10];
