@@ -428,7 +428,8 @@ static void on_session_timer(evutil_socket_t fd, short what, void *arg)
 		(void)send_bye(d, 408, "session expired");
 		return;
 	}
-	if (d->reinv_out != NULL || d->reinv_in != NULL || evtimer_pending(d->glare_timer, NULL)) {
+	if (d->reinv_out != NULL || d->reinv_in != NULL || d->ok != NULL ||
+	    evtimer_pending(d->glare_timer, NULL)) {
 		ua_timer_ms(d->session_timer, d->ua->t1);  /* busy: try again shortly */
 		return;
 	}

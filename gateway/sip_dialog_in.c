@@ -126,8 +126,15 @@ void dlg_on_invite(struct sip_ua *ua, struct txn *x, const struct sipmsg *req,
 	ua->cb.on_invite(ua->arg, d, req, src);
 }
 
-void dlg_on_cancel(struct sip_dialog *d)
+void dlg_on_cancel(struct sip_dialog *d, struct txn *inv)
 {
+	if (d->reinv_in == inv) {
+		/* a cancelled re-INVITE: 487, and the session stays as it was */
+		d->reinv_in = NULL;
+		inv->dlg = NULL;
+		(void)txn_respond(inv, 487, NULL, NULL, NULL, NULL, 0);
+		return;
+	}
 	if (d->state != DS_EARLY_IN)
 		return;
 	if (d->inv != NULL)

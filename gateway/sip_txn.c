@@ -208,6 +208,7 @@ struct txn *txn_client_new(struct sip_ua *ua, enum txn_kind kind, const char *br
 		return NULL;
 	}
 	TAILQ_INSERT_TAIL(&ua->txns, x, link);
+	ua->ntxns++;
 	x->interval_ms = ua->t1;
 	if (!reliable(x))
 		ua_timer_ms(x->retx, x->interval_ms);
@@ -332,6 +333,7 @@ struct txn *txn_server_new(struct sip_ua *ua, const struct sipmsg *req,
 	x->proto = src->transport;
 	x->state = invite ? TS_PROCEEDING : TS_TRYING;
 	TAILQ_INSERT_TAIL(&ua->txns, x, link);
+	ua->ntxns++;
 	return x;
 }
 

@@ -34,6 +34,7 @@ static void reap(evutil_socket_t fd, short what, void *arg)
 		next = TAILQ_NEXT(x, link);
 		if (x->state == TS_DEAD) {
 			TAILQ_REMOVE(&ua->txns, x, link);
+			ua->ntxns--;
 			txn_free(x);
 		}
 	}
@@ -198,7 +199,7 @@ static void on_cancel(struct sip_ua *ua, struct txn *x, const struct sipmsg *m)
 	}
 	(void)txn_respond(x, 200, NULL, NULL, NULL, NULL, 0);
 	if (inv->status < 200 && inv->dlg != NULL)
-		dlg_on_cancel(inv->dlg);
+		dlg_on_cancel(inv->dlg, inv);
 }
 
 static void out_of_dialog(struct sip_ua *ua, struct txn *x, const struct sipmsg *m,
@@ -254,6 +255,13 @@ static void on_request(struct sip_ua *ua, const struct sipmsg *m, const struct s
 	}
 	if ((x = txn_server_find(ua, m, false)) != NULL) {
 		txn_server_again(x, false);
+		return;
+	}
+	/* a flood of distinct requests must not grow memory without bound:
+	 * each server transaction lives up to 64*T1 */
+	if (ua->ntxns >= SIP_UA_TXN_MAX) {
+		log_debug("sip: dropped a %s from %s: %u transactions open", method, src->addr,
+			  ua->ntxns);
 		return;
 	}
 	if ((x = txn_server_new(ua, m, src)) == NULL)

@@ -30,6 +30,7 @@
 #define SIP_UA_SDP_MAX 4096        /* bytes of one SDP body we keep */
 #define SIP_UA_RESP_MAX 8192       /* bytes of one response an app builds */
 #define SIP_UA_NAME_MAX 64         /* authorised peer name ("trunk", device) */
+#define SIP_UA_TXN_MAX 4096        /* open transactions; new requests beyond are dropped */
 
 struct event_base;
 struct sipmsg;

@@ -135,6 +135,7 @@ struct sip_ua {
 	struct dialog_list dialogs;
 	struct dialog_list dead_dialogs;
 	unsigned ndialogs;
+	unsigned ntxns;
 	struct event *reaper;
 	uint64_t counter;
 	char local[SIP_ADDR_MAX];
@@ -228,7 +229,7 @@ void dlg_on_invite(struct sip_ua *ua, struct txn *x, const struct sipmsg *req,
 		   const struct sip_source *src);
 void dlg_on_request(struct sip_dialog *d, struct txn *x, const struct sipmsg *req);
 void dlg_on_ack(struct sip_dialog *d, const struct sipmsg *ack);
-void dlg_on_cancel(struct sip_dialog *d);
+void dlg_on_cancel(struct sip_dialog *d, struct txn *inv);
 struct sip_dialog *dlg_find(struct sip_ua *ua, const struct sipmsg *m, bool as_uas);
 /* Ends d once: on_ended, then freed by the reaper. */
 void dlg_end(struct sip_dialog *d, int status, const char *reason);

@@ -849,3 +849,46 @@ Test(sip_ua, a_refusal_is_retransmitted_until_its_ack)
 	close(r.fd);
 	teardown_pair();
 }
+
+static int drain_count(struct raw *r, const char *prefix)
+{
+	int n = 0;
+	ssize_t got;
+
+	while ((got = recv(r->fd, r->buf, sizeof r->buf - 1, 0)) > 0) {
+		r->buf[got] = '\0';
+		n += strncmp(r->buf, prefix, strlen(prefix)) == 0;
+	}
+	return n;
+}
+
+Test(sip_ua, open_transactions_are_bounded)
+{
+	struct raw r;
+	struct sip_ua_options o = { .t1_ms = 500 };     /* transactions outlive the test */
+	char msg[512];
+	int answered = 0;
+
+	pair(0, 0);
+	sip_ua_free(B.ua);
+	cr_assert_eq(sip_ua_new(base, B.t, &o, &callbacks, &B, &B.ua), 0);
+	raw_open(&r);
+	for (int i = 0; i < SIP_UA_TXN_MAX + 50; i++) {
+		snprintf(msg, sizeof msg,
+			 "OPTIONS sip:fax@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:%u;branch=z9hG4bKf%d\r\n"
+			 "From: <sip:raw@127.0.0.1>;tag=x\r\nTo: <sip:fax@127.0.0.1>\r\n"
+			 "Call-ID: f%d@test\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n", r.port, i, i);
+		raw_send(&r, &B, msg);
+		if (i % 16 == 15) {
+			event_base_loop(base, EVLOOP_NONBLOCK);
+			answered += drain_count(&r, "SIP/2.0 200");
+		}
+	}
+	for (int i = 0; i < 50; i++) {
+		run_until(NULL, 0, 10);
+		answered += drain_count(&r, "SIP/2.0 200");
+	}
+	cr_assert_eq(answered, SIP_UA_TXN_MAX, "%d answered", answered);
+	close(r.fd);
+	teardown_pair();
+}
