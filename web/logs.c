@@ -364,7 +364,7 @@ static void read_failed(struct web_ctx *c, int rc)
 void page_logs(struct web_ctx *c)
 {
 	struct audit_index_filter f;
-	struct page p = { .buf = html_new(HTML_PAGE_MAX) };
+	struct page p = { .n = 0 };
 	struct where_am_i w;
 	uint64_t before, after, matched = 0, cap = COUNT_MAX;
 	const char *count = http_form_get(&c->query, "count");
@@ -379,6 +379,7 @@ void page_logs(struct web_ctx *c)
 	}
 	if (count != NULL && strcmp(count, "all") == 0)
 		cap = INT64_MAX - 1;
+	p.buf = html_new(HTML_PAGE_MAX);
 	rc = p.buf != NULL ? audit_path(c, path, sizeof path) : FGW_ERR_NOMEM;
 	if (rc == FGW_OK)
 		rc = load_page(c, path, &f, before, after, &p, &w);
