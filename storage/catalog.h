@@ -34,7 +34,7 @@ struct catalog;
 #define CATALOG_MAC_MAX      32   /* audit head MAC bytes */
 
 /* The schema version catalog_open migrates every database to. */
-#define CATALOG_SCHEMA_VERSION 3
+#define CATALOG_SCHEMA_VERSION 4
 
 /* Opens the database at path, creating it (mode 0600) if missing, sets
  * WAL, foreign_keys=ON, secure_delete=ON and a busy timeout, and runs every
