@@ -169,7 +169,7 @@ static void gate_cb(struct evbuffer *in, const struct evbuffer_cb_info *info, vo
 	struct gate *g = arg;
 	size_t len = evbuffer_get_length(in), keep;
 
-	if (g->busy || info->n_added == 0)
+	if (g->busy || info->n_added == 0 || info->n_added > len)
 		return;
 	if (!g->nodelay)
 		gate_nodelay(g);
