@@ -190,6 +190,16 @@ Test(web_admin_pages, mailbox_create_stores_a_sealed_mailbox_and_audits)
 	cr_assert_eq(store_mailbox_check_password(w.st, &mb, "s3cret"), FGW_OK);
 	cr_assert_eq(store_mailbox_check_pin(w.st, "12*3#", "246810"), FGW_OK);
 	cr_assert_eq(store_mailbox_check_pin(w.st, "12*3#", "1111"), FGW_ERR_BAD_PIN);
+	/* '#' travels as %23 in the manage link and back */
+	struct web_response r;
+
+	cr_assert_eq(get("/admin/mailboxes", &adm, &r), 200);
+	cr_assert_not_null(strstr(whm_body(&r), "href=\"/admin/mailboxes?number=12*3%23#manage"),
+			   "%s", whm_body(&r));
+	web_response_clear(&r);
+	cr_assert_eq(get("/admin/mailboxes?number=12*3%23", &adm, &r), 200);
+	cr_assert_not_null(strstr(whm_body(&r), "<h2>Mailbox 12*3# (Legal dept)</h2>"));
+	web_response_clear(&r);
 	cr_assert_eq(whm_audit_count(&w, "config_change", "mailbox_create"), 1);
 	cr_assert_eq(whm_audit_count(&w, "config_change", "ann"), 1);
 	cr_assert_eq(whm_audit_count(&w, "config_change", "127.0.0.1"), 1);
