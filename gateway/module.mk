@@ -75,3 +75,7 @@ GATEWAY_SRCS += gateway/sip_registrar.c
 GATEWAY_SRCS += gateway/cmd_sip.c
 GATEWAY_SRCS += gateway/sip_service.c
 GATEWAY_SRCS += gateway/sip_trunk_reg.c
+GATEWAY_SRCS += gateway/sip_calls.c
+GATEWAY_SRCS += gateway/sip_calls_in.c
+GATEWAY_SRCS += gateway/sip_calls_out.c
+GATEWAY_SRCS += gateway/sip_calls_media.c

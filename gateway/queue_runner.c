@@ -21,6 +21,7 @@
 #include "gateway/send_job.h"
 #include "gateway/sim_farend.h"
 #include "gateway/sim_outgoing.h"
+#include "gateway/sip_calls.h"
 #include "gateway/simline.h"
 #include "storage/memfile.h"
 #include "storage/store.h"
@@ -543,6 +544,8 @@ int queue_runner_init(struct daemon *d)
 		return FGW_ERR_NOMEM;   /* freed by the shutdown hook */
 	daemon_set_inbox_forward(d, forward_to_device, r);
 	if ((rc = sim_farend_register(daemon_control(d), r->farend)) != 0)
+		return rc;
+	if ((rc = sip_calls_init(d, r)) != 0)
 		return rc;
 	return sim_outgoing_init(d, r);
 }

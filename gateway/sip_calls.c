@@ -344,8 +344,10 @@ static void on_ended(void *arg, struct sip_dialog *d, int status, const char *re
 		return;
 	c->dlg = NULL;
 	c->ended = true;
-	log_info("sip: call %s: dialog ended (%s%s%d)", c->label, reason,
-		 status != 0 ? ", " : "", status);
+	if (status != 0)
+		log_info("sip: call %s: dialog ended (%s, SIP %d)", c->label, reason, status);
+	else
+		log_info("sip: call %s: dialog ended (%s)", c->label, reason);
 	if (c->call != NULL)
 		cut_later(c);
 	else if (c->kind == SC_OUTBOUND && !c->reported && !c->in_call)

@@ -1,0 +1,236 @@
+/* Two faxgw daemons fax each other over SIP (issue 6): daemon A sends a
+ * one-page TIFF with `faxgw send` over its SIP trunk, whose proxy is
+ * daemon B; B takes the call from its trunk peer into the inbound
+ * pipeline. B forwards general-inbox faxes to its (simulated) office
+ * device, which saves them as files: that is how the test reads what B
+ * received, through the product's own paths. Each test checks that the
+ * page B got equals the one sent, that both audit logs show the call,
+ * and that no call is left (status: 0 calls) on either side.
+ *
+ * Media paths: G.711 (u-law), T.38 from the start, G.711 switched to T.38
+ * by B's re-INVITE, that re-INVITE refused by A (488: G.711 goes on), and
+ * T.38 with redundancy across two network namespaces joined by a wire
+ * that loses 1% of the packets (tests/support/netns.h; root needed). */
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/str.h"
+#include "tests/support/daemon_harness.h"
+#include "tests/support/fax_harness.h"
+#include "tests/support/ini_edit.h"
+#include "tests/support/netns.h"
+
+#define ONE_PAGE "tiff/asterisk-testsuite__udptl_1page.tif"
+#define NUMBER "0312345678"
+#define FAX_WAIT_MS 150000
+
+static struct dh *a, *b;
+static struct netns_link *wire;
+static struct dh_result r;
+
+static void teardown(void)
+{
+	dh_free(a);
+	dh_free(b);
+	netns_link_free(wire);
+	a = b = NULL;
+	wire = NULL;
+}
+
+TestSuite(sip_fax, .fini = teardown, .timeout = 300);
+
+/* Ports of this test process: SIP at base and base + 2, media above. */
+static unsigned base_port(void)
+{
+	return 21000 + (unsigned)(getpid() % 400) * 100;
+}
+
+struct side {
+	const char *addr;         /* where its SIP and media bind */
+	unsigned sip, rtp_lo;
+	const char *peer;         /* the other daemon */
+	unsigned peer_sip;
+	const char *t38;          /* trunk_t38 */
+};
+
+static void set_hostport(struct dh *h, const char *key, const char *host, unsigned port)
+{
+	char v[200];
+
+	cr_assert_eq(str_format(v, sizeof v, "%s:%u", host, port), 0);
+	ini_set(dh_config_path(h), "sip", key, v);
+}
+
+static struct dh *daemon_for(const struct side *s, bool receiver)
+{
+	struct dh *h = dh_new();
+	const char *path = dh_config_path(h);
+
+	ini_set(path, "lines", "trunk_kind", "sip");
+	ini_set(path, "web", "enabled", "no");
+	char v[64];
+
+	set_hostport(h, "listen", s->addr, s->sip);
+	set_hostport(h, "trunk_proxy", s->peer, s->peer_sip);
+	cr_assert_eq(str_format(v, sizeof v, "%s/32", s->peer), 0);
+	ini_set(path, "sip", "trunk_peers", v);
+	cr_assert_eq(str_format(v, sizeof v, "%u-%u", s->rtp_lo, s->rtp_lo + 38), 0);
+	ini_set(path, "sip", "rtp_ports", v);
+	ini_set(path, "sip", "trunk_t38", s->t38);
+	ini_set(path, "queue", "retry_seconds", "1");
+	if (receiver) {
+		ini_set(path, "inbound", "forward_inbox_to_device", "yes");
+		ini_set(path, "lines", "device_dir", dh_mkdir(h, "device"));
+	}
+	return h;
+}
+
+/* Both daemons on addr_a / addr_b; B started first (it answers). */
+static void start_pair(const char *addr_a, const char *addr_b, const char *t38_a,
+		       const char *t38_b)
+{
+	unsigned p = base_port();
+	struct side sa = {addr_a, p, p + 10, addr_b, p + 2, t38_a};
+	struct side sb = {addr_b, p + 2, p + 50, addr_a, p, t38_b};
+
+	a = daemon_for(&sa, false);
+	b = daemon_for(&sb, true);
+	if (wire != NULL)
+		netns_enter(wire, 1);
+	dh_start(b);
+	if (wire != NULL)
+		netns_enter(wire, 0);
+	dh_start(a);
+	if (wire != NULL)
+		netns_leave(wire);
+}
+
+static void send_fax(void)
+{
+	cr_assert_eq(dh_cli(a, NULL, true, &r, "send", "--to", NUMBER, "--confirm-to", NUMBER,
+			    testdata(ONE_PAGE), NULL), 0, "%s%s", r.out, r.err);
+}
+
+/* The end of h's daemon log, for failure messages (the folder is gone
+ * after the test). */
+static const char *log_tail(const struct dh *h)
+{
+	static char text[2][262144];
+	static int which;
+	char *t = text[which++ % 2];
+	size_t n = dh_read_file(dh_log_path(h), t, sizeof text[0]);
+
+	return n > 4000 ? t + n - 4000 : t;
+}
+
+/* The first *.tif B's office device saved, waiting up to FAX_WAIT_MS. */
+static void received_file(char *path, size_t size)
+{
+	char dir[4200];
+
+	cr_assert_eq(str_format(dir, sizeof dir, "%s/device", dh_dir(b)), 0);
+	for (int t = 0; t < FAX_WAIT_MS; t += 250) {
+		DIR *d = opendir(dir);
+		struct dirent *e;
+		cr_assert_not_null(d, "%s", dir);
+		while ((e = readdir(d)) != NULL) {
+			size_t n = strlen(e->d_name);
+			if (n > 4 && strcmp(e->d_name + n - 4, ".tif") == 0) {
+				cr_assert_eq(str_format(path, size, "%s/%s", dir, e->d_name), 0);
+				closedir(d);
+				dh_sleep_ms(300);        /* written in one go; let it close */
+				return;
+			}
+		}
+		closedir(d);
+		dh_sleep_ms(250);
+	}
+	cr_assert_fail("B received nothing in %d s\n--- A:\n%s\n--- B:\n%s", FAX_WAIT_MS / 1000,
+		       log_tail(a), log_tail(b));
+}
+
+static void audit_has(struct dh *h, const char *needle, int wait_ms)
+{
+	char path[4200];
+
+	cr_assert_eq(str_format(path, sizeof path, "%s/audit.log", dh_data(h)), 0);
+	cr_assert(dh_file_has(path, needle, wait_ms), "%s: no %s", path, needle);
+}
+
+static void no_call_left(struct dh *h)
+{
+	for (int t = 0; t < 10000; t += 200) {
+		cr_assert_eq(dh_cli(h, NULL, true, &r, "status", NULL), 0, "%s%s", r.out, r.err);
+		if (strstr(r.out, "calls 0 in progress") != NULL)
+			return;
+		dh_sleep_ms(200);
+	}
+	cr_assert_fail("a call is left: %s", r.out);
+}
+
+/* The whole check after a send: page equal, both records, nothing left. */
+static void fax_goes_through(void)
+{
+	char path[4400], msg[256];
+
+	send_fax();
+	received_file(path, sizeof path);
+	cr_assert_eq(tiff_compare(testdata(ONE_PAGE), path, msg, sizeof msg), 0, "%s", msg);
+	cr_assert_eq(tiff_pages(path), 1);
+	audit_has(a, "\"type\":\"fax_sent\"", 10000);
+	audit_has(b, "\"type\":\"fax_received\"", 10000);
+	cr_assert(dh_log_has(a, "dialog ended", 10000), "A never ended its dialog:\n%s",
+		  log_tail(a));
+	cr_assert(dh_log_has(b, "dialog ended", 10000), "B never ended its dialog:\n%s",
+		  log_tail(b));
+	no_call_left(a);
+	no_call_left(b);
+}
+
+Test(sip_fax, g711_ulaw)
+{
+	start_pair("127.0.0.1", "127.0.0.1", "no", "no");
+	fax_goes_through();
+	cr_assert(dh_log_has(b, "G.711 u-law", 0));
+	cr_assert_not(dh_log_has(b, "T.38 with", 0));
+}
+
+Test(sip_fax, t38_from_the_start)
+{
+	start_pair("127.0.0.1", "127.0.0.1", "initial", "yes");
+	fax_goes_through();
+	cr_assert(dh_log_has(b, "answered in T.38", 0));
+	cr_assert(dh_log_has(a, "answered in T.38", 0));
+}
+
+Test(sip_fax, g711_switched_to_t38_by_reinvite)
+{
+	start_pair("127.0.0.1", "127.0.0.1", "yes", "yes");
+	fax_goes_through();
+	cr_assert(dh_log_has(b, "asking the peer for T.38", 0));
+	cr_assert(dh_log_has(b, "the fax goes on in T.38", 0));
+	cr_assert(dh_log_has(a, "the fax goes on in T.38", 0));
+}
+
+Test(sip_fax, t38_reinvite_refused_keeps_g711)
+{
+	start_pair("127.0.0.1", "127.0.0.1", "no", "yes");
+	fax_goes_through();
+	cr_assert(dh_log_has(b, "asking the peer for T.38", 0));
+	cr_assert(dh_log_has(a, "the peer's re-INVITE is refused (488)", 0));
+	cr_assert(dh_log_has(b, "the peer refused T.38 (488); the fax goes on in G.711", 0));
+	cr_assert_not(dh_log_has(b, "the fax goes on in T.38", 0));
+}
+
+Test(sip_fax, t38_with_one_percent_loss_between_namespaces)
+{
+	wire = netns_link_new("fgwsip", 0.01, 42);
+	start_pair(NETNS_ADDR_A, NETNS_ADDR_B, "initial", "yes");
+	fax_goes_through();
+	cr_assert(dh_log_has(b, "answered in T.38", 0));
+	cr_assert_gt(netns_dropped(wire), 0, "the wire lost nothing (%llu carried)",
+		     (unsigned long long)netns_carried(wire));
+}
