@@ -1,6 +1,8 @@
-/* The audit log's index in the catalog; see audit_index.h. Statements are
- * prepared per call: an update or a page runs only a handful. */
+/* The audit log's index in the catalog, kept in step with the log; see
+ * audit_index.h. Queries are in audit_index_query.c. Statements are
+ * prepared per call: an update runs only a handful. */
 #include "storage/audit_index.h"
+#include "storage/audit_index_int.h"
 
 #include <fcntl.h>
 #include <openssl/crypto.h>
@@ -19,7 +21,6 @@
 #define HASH_LEN 32
 #define COMMIT_EVERY 100000
 #define READ_CHUNK (1024 * 1024)
-#define TEXT_MAX 4096             /* the schema's bound on text columns */
 #define HASH_CHUNK (64 * 1024)
 
 /* The one row of audit_index_state. Lengths are without the newline; the
@@ -29,14 +30,6 @@ struct state {
 	int64_t first_len, last_off, last_len;
 	uint8_t first_hash[HASH_LEN], last_hash[HASH_LEN];
 	bool stale;
-};
-
-/* The indexed columns of one line, derived the same way by the indexer
- * and by the query that checks a row against the log. */
-struct cols {
-	uint64_t seq;
-	int64_t time_ms;
-	const char *type, *direction, *number, *result, *mailbox, *user, *source;
 };
 
 /* ---- deriving columns -------------------------------------------------- */
@@ -57,10 +50,10 @@ const char *audit_index_number(const struct audit_record *rec)
 }
 
 /* rec NULL: the line is no record of the log's format. */
-static void derive(const struct audit_record *rec, struct cols *c)
+void audit_index_derive(const struct audit_record *rec, struct audit_index_cols *c)
 {
 	if (rec == NULL) {
-		*c = (struct cols){ .type = AUDIT_INDEX_MALFORMED, .direction = "",
+		*c = (struct audit_index_cols){ .type = AUDIT_INDEX_MALFORMED, .direction = "",
 				    .number = "", .result = "", .mailbox = "",
 				    .user = "", .source = "" };
 		return;
@@ -181,8 +174,7 @@ static int state_put(struct catalog *cat, const struct state *st)
 	return rc;
 }
 
-/* Marks the index as not matching the log: the next update rebuilds it. */
-static int mark_stale(struct catalog *cat)
+int audit_index_mark_stale(struct catalog *cat)
 {
 	sqlite3_stmt *q = NULL;
 	int rc = catalog_prepare(cat, "UPDATE audit_index_state SET stale = 1 WHERE id = 1", &q);
@@ -215,7 +207,8 @@ static int plan(int fd, const struct state *st, int64_t *size, const char **why)
 	*size = sb.st_size;
 	*why = NULL;
 	if (st->stale)
-		*why = "a page read a line that differs from the index";
+		*why = "the index was marked for a rebuild (a page read a line that differs "
+			"from it, or the catalog was upgraded)";
 	else if (st->lines == 0)
 		*why = st->bytes != 0 ? "the index state is inconsistent" : NULL;
 	else if (st->dev != (int64_t)sb.st_dev || st->ino != (int64_t)sb.st_ino)
@@ -235,14 +228,14 @@ struct indexer {
 	struct catalog *cat;
 	int fd;
 	struct state st;
-	sqlite3_stmt *insert;
+	sqlite3_stmt *insert, *insert_number;
 	uint64_t added;
 	char scratch[AUDIT_RECORD_MAX];
 	struct audit_record rec;
 	char chunk[READ_CHUNK];
 };
 
-static int bind_cols(sqlite3_stmt *q, const struct cols *c)
+static int bind_cols(sqlite3_stmt *q, const struct audit_index_cols *c)
 {
 	const char *text[] = { c->type, c->direction, c->number, c->result, c->mailbox,
 			       c->user, c->source };
@@ -251,7 +244,20 @@ static int bind_cols(sqlite3_stmt *q, const struct cols *c)
 	if (rc == FGW_OK)
 		rc = catalog_bind_i64(q, 3, c->time_ms);
 	for (int i = 0; rc == FGW_OK && i < 7; i++)
-		rc = catalog_bind_text(q, 4 + i, text[i], TEXT_MAX);
+		rc = catalog_bind_text(q, 4 + i, text[i], AUDIT_INDEX_TEXT_MAX);
+	return rc;
+}
+
+/* The number of the line about to be indexed, for the trigram search. */
+static int insert_number(struct indexer *ix, const char *number)
+{
+	int rc = catalog_bind_i64(ix->insert_number, 1, ix->st.lines + 1);
+
+	if (rc == FGW_OK)
+		rc = catalog_bind_text(ix->insert_number, 2, number, AUDIT_INDEX_TEXT_MAX);
+	if (rc == FGW_OK)
+		return catalog_run(ix->cat, ix->insert_number, false);
+	catalog_stmt_done(ix->insert_number);
 	return rc;
 }
 
@@ -259,12 +265,12 @@ static int bind_cols(sqlite3_stmt *q, const struct cols *c)
  * malformed line when p is NULL) and advances the state. */
 static int insert_line(struct indexer *ix, const char *p, size_t n)
 {
-	struct cols c;
+	struct audit_index_cols c;
 	bool ok = p != NULL &&
 		audit_parse_line(p, n, ix->scratch, sizeof ix->scratch, &ix->rec) == FGW_OK;
 	int rc;
 
-	derive(ok ? &ix->rec : NULL, &c);
+	audit_index_derive(ok ? &ix->rec : NULL, &c);
 	rc = catalog_bind_i64(ix->insert, 1, ix->st.lines + 1);
 	if (rc == FGW_OK)
 		rc = bind_cols(ix->insert, &c);
@@ -276,6 +282,8 @@ static int insert_line(struct indexer *ix, const char *p, size_t n)
 		rc = catalog_run(ix->cat, ix->insert, false);
 	else
 		catalog_stmt_done(ix->insert);
+	if (rc == FGW_OK && *c.number != '\0')
+		rc = insert_number(ix, c.number);
 	if (rc != FGW_OK)
 		return rc;
 	if (ix->st.lines == 0)
@@ -382,12 +390,20 @@ static int index_tail(struct indexer *ix, int64_t size)
 /* Empties the index for a rebuild of the file fd. */
 static int clear(struct indexer *ix, const struct stat *sb)
 {
-	sqlite3_stmt *q = NULL;
-	int rc = catalog_prepare(ix->cat, "DELETE FROM audit_index", &q);
+	static const char *const sql[] = {
+		"DELETE FROM audit_index",
+		"INSERT INTO audit_number (audit_number) VALUES ('delete-all')",
+	};
+	int rc = FGW_OK;
 
-	if (rc == FGW_OK)
-		rc = catalog_run(ix->cat, q, false);
-	(void)sqlite3_finalize(q);
+	for (size_t i = 0; rc == FGW_OK && i < sizeof sql / sizeof sql[0]; i++) {
+		sqlite3_stmt *q = NULL;
+
+		rc = catalog_prepare(ix->cat, sql[i], &q);
+		if (rc == FGW_OK)
+			rc = catalog_run(ix->cat, q, false);
+		(void)sqlite3_finalize(q);
+	}
 	memset(&ix->st, 0, sizeof ix->st);
 	ix->st.dev = (int64_t)sb->st_dev;
 	ix->st.ino = (int64_t)sb->st_ino;
@@ -420,17 +436,21 @@ static int update_locked(struct indexer *ix, const char *path, struct audit_inde
 				     " byte_offset, byte_length) VALUES"
 				     " (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)", &ix->insert);
 	if (rc == FGW_OK)
+		rc = catalog_prepare(ix->cat, "INSERT INTO audit_number (rowid, number)"
+				     " VALUES (?1, ?2)", &ix->insert_number);
+	if (rc == FGW_OK)
 		rc = index_tail(ix, size);
 	if (rc == FGW_OK && ix->added > 0)
 		rc = anchor(ix);
 	if (rc == FGW_OK)
 		rc = state_put(ix->cat, &ix->st);
 	(void)sqlite3_finalize(ix->insert);
-	ix->insert = NULL;
+	(void)sqlite3_finalize(ix->insert_number);
+	ix->insert = ix->insert_number = NULL;
 	return rc;
 }
 
-static int open_log(const char *path, int *fd)
+int audit_index_open_log(const char *path, int *fd)
 {
 	*fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (*fd >= 0)
@@ -462,13 +482,19 @@ static double seconds(void)
 }
 
 /* Large catch-ups (a first build, a rebuild) are worth a line in the log:
- * they hold the caller (the daemon's loop) for seconds. */
-static void report_big(const char *path, const struct audit_index_report *rep, double t0)
+ * they hold the caller (the daemon's loop) for seconds. They also leave a
+ * WAL file as large as the index: give that space back. */
+static void report_big(struct catalog *cat, const char *path,
+		       const struct audit_index_report *rep, double t0)
 {
-	if (rep->rebuilt || rep->added >= 100000)
-		log_info("audit index: %llu line(s) of %s indexed%s in %.1f s (%llu in all)",
-			 (unsigned long long)rep->added, path, rep->rebuilt ? " (rebuilt)" : "",
-			 seconds() - t0, (unsigned long long)rep->lines);
+	if (!rep->rebuilt && rep->added < 100000)
+		return;
+	if (catalog_checkpoint(cat) != FGW_OK)
+		log_warn("audit index: the catalog's WAL could not be truncated after "
+			 "indexing; it shrinks at the next checkpoint");
+	log_info("audit index: %llu line(s) of %s indexed%s in %.1f s (%llu in all)",
+		 (unsigned long long)rep->added, path, rep->rebuilt ? " (rebuilt)" : "",
+		 seconds() - t0, (unsigned long long)rep->lines);
 }
 
 static int run_update(struct catalog *cat, int fd, const char *path,
@@ -493,7 +519,7 @@ static int run_update(struct catalog *cat, int fd, const char *path,
 	rep->lines = (uint64_t)ix->st.lines;
 	free(ix);
 	if (rc == FGW_OK)
-		report_big(path, rep, t0);
+		report_big(cat, path, rep, t0);
 	return rc;
 }
 
@@ -509,7 +535,7 @@ int audit_index_update(struct catalog *cat, const char *log_path,
 	memset(rep, 0, sizeof *rep);
 	if (catalog_in_transaction(cat))
 		return FGW_OK;
-	rc = open_log(log_path, &fd);
+	rc = audit_index_open_log(log_path, &fd);
 	if (rc != FGW_OK)
 		return rc;
 	rc = needs_work(cat, fd, &work, &rep->lines);
@@ -519,294 +545,5 @@ int audit_index_update(struct catalog *cat, const char *log_path,
 		log_error("audit index: cannot bring the index of %s up to date: %s",
 			  log_path, fgw_strerror(rc));
 	(void)close(fd);
-	return rc;
-}
-
-/* ---- queries ----------------------------------------------------------- */
-
-/* A WHERE clause built from fixed fragments; values are bound, never
- * pasted into the SQL. */
-struct where {
-	char sql[1024];
-	size_t len;
-	int n;
-	struct { const char *s; int64_t v; } arg[12];
-	bool overflow;
-};
-
-static void sql_add(struct where *w, const char *frag)
-{
-	size_t n = strlen(frag);
-
-	if (w->len + n >= sizeof w->sql) {
-		w->overflow = true;
-		return;
-	}
-	memcpy(w->sql + w->len, frag, n + 1);
-	w->len += n;
-}
-
-/* Adds frag (one '?') with a text value s, or the number v when s is NULL. */
-static void cond(struct where *w, const char *frag, const char *s, int64_t v)
-{
-	if (w->n >= (int)(sizeof w->arg / sizeof w->arg[0])) {
-		w->overflow = true;
-		return;
-	}
-	sql_add(w, frag);
-	w->arg[w->n].s = s;
-	w->arg[w->n].v = v;
-	w->n++;
-}
-
-static bool given(const char *s)
-{
-	return s != NULL && *s != '\0';
-}
-
-static void text_cond(struct where *w, const char *frag, const char *s)
-{
-	if (given(s))
-		cond(w, frag, s, 0);
-}
-
-/* The index a query reads, named so its cost does not depend on the
- * planner's guesses over a million rows. A page wants rows in line order:
- * an index on one column compared for equality gives that (its entries end
- * with the line). A count wants to touch no table row: the covering index
- * when there is a type. Without any: SQLite chooses (the line order or the
- * time index). */
-static const char *index_for(const struct audit_index_filter *f, bool count)
-{
-	bool others = given(f->direction) || given(f->result) || given(f->mailbox) ||
-		given(f->number);
-
-	if (given(f->type) && count)
-		return others ? " INDEXED BY audit_index_cover"
-			      : " INDEXED BY audit_index_by_type_time";
-	if (given(f->type))
-		return " INDEXED BY audit_index_by_type";
-	if (given(f->mailbox))
-		return " INDEXED BY audit_index_by_mailbox";
-	if (given(f->result))
-		return " INDEXED BY audit_index_by_result";
-	return "";
-}
-
-static void filter_conds(struct where *w, const struct audit_index_filter *f, bool count)
-{
-	sql_add(w, " FROM audit_index");
-	sql_add(w, index_for(f, count));
-	sql_add(w, " WHERE 1");
-	if (f->from_ms != 0)
-		cond(w, " AND time_ms >= ?", NULL, f->from_ms);
-	if (f->to_ms != 0)
-		cond(w, " AND time_ms < ?", NULL, f->to_ms);
-	text_cond(w, " AND type = ?", f->type);
-	text_cond(w, " AND direction = ?", f->direction);
-	text_cond(w, " AND result = ?", f->result);
-	text_cond(w, " AND mailbox = ?", f->mailbox);
-	text_cond(w, " AND instr(number, ?) > 0", f->number);
-}
-
-static int prepare_where(struct catalog *cat, const struct where *w, sqlite3_stmt **q)
-{
-	int rc;
-
-	if (w->overflow)
-		return FGW_ERR_TOO_LARGE;
-	rc = catalog_prepare(cat, w->sql, q);
-	for (int i = 0; rc == FGW_OK && i < w->n; i++)
-		rc = w->arg[i].s != NULL ? catalog_bind_text(*q, i + 1, w->arg[i].s, TEXT_MAX)
-					 : catalog_bind_i64(*q, i + 1, w->arg[i].v);
-	return rc;
-}
-
-int audit_index_count(struct catalog *cat, const struct audit_index_filter *f,
-		      uint64_t cap, uint64_t *count)
-{
-	struct where w = { .len = 0 };
-	sqlite3_stmt *q = NULL;
-	int rc, step;
-
-	*count = 0;
-	if (cap > INT64_MAX)
-		return FGW_ERR_RANGE;
-	sql_add(&w, "SELECT count(*) FROM (SELECT 1");
-	filter_conds(&w, f, true);
-	cond(&w, " LIMIT ?)", NULL, (int64_t)cap);
-	rc = prepare_where(cat, &w, &q);
-	if (rc == FGW_OK) {
-		step = sqlite3_step(q);
-		if (step == SQLITE_ROW)
-			*count = (uint64_t)sqlite3_column_int64(q, 0);
-		else
-			rc = catalog_map_rc(cat, step);
-	}
-	(void)sqlite3_finalize(q);
-	return rc;
-}
-
-/* Reads lines of the log back for a page. */
-struct reader {
-	int fd;
-	char line[AUDIT_RECORD_MAX + 1];
-	char scratch[AUDIT_RECORD_MAX];
-	struct audit_record rec;
-	struct cols cols;
-	struct audit_index_row row;
-};
-
-/* Reads the line at (off, len), derives its columns and fills r->row.
- * FGW_ERR_STATE when no line ends there any more (the log changed). */
-static int read_row(struct reader *r, uint64_t line, int64_t off, int64_t len)
-{
-	size_t want = len + 1 < (int64_t)sizeof r->line ? (size_t)len + 1 : sizeof r->line;
-	size_t shown = want - 1;
-	bool ok;
-	char nl = '\0';
-
-	if (off < 0 || len < 0 || pread(r->fd, r->line, want, off) != (ssize_t)want)
-		return FGW_ERR_STATE;
-	if ((int64_t)want == len + 1)
-		nl = r->line[len];
-	else if (pread(r->fd, &nl, 1, off + len) != 1)
-		return FGW_ERR_STATE;
-	if (nl != '\n')
-		return FGW_ERR_STATE;
-	ok = len < AUDIT_RECORD_MAX &&
-		audit_parse_line(r->line, (size_t)len, r->scratch, sizeof r->scratch,
-				 &r->rec) == FGW_OK;
-	r->line[shown] = '\0';
-	derive(ok ? &r->rec : NULL, &r->cols);
-	r->row = (struct audit_index_row){
-		.line = line, .seq = r->cols.seq, .time_ms = r->cols.time_ms,
-		.type = r->cols.type, .direction = r->cols.direction,
-		.number = r->cols.number, .result = r->cols.result,
-		.mailbox = r->cols.mailbox, .user = r->cols.user, .source = r->cols.source,
-		.rec = ok ? &r->rec : NULL, .raw = r->line, .raw_len = shown,
-	};
-	return FGW_OK;
-}
-
-static bool text_eq(sqlite3_stmt *q, int i, const char *s)
-{
-	const unsigned char *t = sqlite3_column_text(q, i);
-
-	return t != NULL && strcmp((const char *)t, s) == 0;
-}
-
-/* True when the index row q (columns as selected below) says what the
- * log's line says now. */
-static bool row_matches(sqlite3_stmt *q, const struct cols *c)
-{
-	return (uint64_t)sqlite3_column_int64(q, 3) == c->seq &&
-	       sqlite3_column_int64(q, 4) == c->time_ms &&
-	       text_eq(q, 5, c->type) && text_eq(q, 6, c->direction) &&
-	       text_eq(q, 7, c->number) && text_eq(q, 8, c->result) &&
-	       text_eq(q, 9, c->mailbox) && text_eq(q, 10, c->user) &&
-	       text_eq(q, 11, c->source);
-}
-
-struct hit {
-	uint64_t line;
-	int64_t off, len;
-};
-
-static int prepare_page(struct catalog *cat, const struct audit_index_query *pq,
-			sqlite3_stmt **q)
-{
-	struct where w = { .len = 0 };
-
-	sql_add(&w, "SELECT line, byte_offset, byte_length, seq, time_ms, type, direction,"
-		" number, result, mailbox, user, source");
-	filter_conds(&w, &pq->filter, false);
-	if (pq->below != 0)
-		cond(&w, " AND line < ?", NULL, (int64_t)pq->below);
-	if (pq->above != 0)
-		cond(&w, " AND line > ?", NULL, (int64_t)pq->above);
-	cond(&w, pq->ascending ? " ORDER BY line ASC LIMIT ?" : " ORDER BY line DESC LIMIT ?",
-	     NULL, (int64_t)pq->limit);
-	return prepare_where(cat, &w, q);
-}
-
-/* Runs the page query and checks every row against the log. Returns 0
- * with hits[0..*n), FGW_ERR_STATE when a row disagrees with the log. */
-static int collect(struct catalog *cat, struct reader *r, const struct audit_index_query *pq,
-		   struct hit *hits, size_t *n)
-{
-	sqlite3_stmt *q = NULL;
-	int rc = prepare_page(cat, pq, &q), step = SQLITE_DONE;
-
-	*n = 0;
-	while (rc == FGW_OK && (step = sqlite3_step(q)) == SQLITE_ROW && *n < pq->limit) {
-		struct hit *h = &hits[*n];
-
-		h->line = (uint64_t)sqlite3_column_int64(q, 0);
-		h->off = sqlite3_column_int64(q, 1);
-		h->len = sqlite3_column_int64(q, 2);
-		rc = read_row(r, h->line, h->off, h->len);
-		if (rc == FGW_OK && !row_matches(q, &r->cols))
-			rc = FGW_ERR_STATE;
-		if (rc == FGW_OK)
-			(*n)++;
-	}
-	if (rc == FGW_OK && step != SQLITE_DONE && step != SQLITE_ROW)
-		rc = catalog_map_rc(cat, step);
-	(void)sqlite3_finalize(q);
-	return rc;
-}
-
-/* Finds and checks the page's rows, rebuilding the index once if the log
- * changed in place. */
-static int find_page(struct catalog *cat, const char *path, struct reader *r,
-		     const struct audit_index_query *q, struct hit *hits, size_t *n)
-{
-	int rc = audit_index_update(cat, path, NULL);
-
-	if (rc == FGW_OK)
-		rc = collect(cat, r, q, hits, n);
-	if (rc != FGW_ERR_STATE)
-		return rc;
-	log_warn("audit index: %s differs from its index at a line already indexed; "
-		 "rebuilding the index (run faxgw log verify)", path);
-	rc = mark_stale(cat);
-	if (rc == FGW_OK)
-		rc = audit_index_update(cat, path, NULL);
-	if (rc == FGW_OK)
-		rc = collect(cat, r, q, hits, n);
-	return rc == FGW_ERR_STATE ? FGW_ERR_TAMPERED : rc;
-}
-
-int audit_index_query(struct catalog *cat, const char *log_path,
-		      const struct audit_index_query *q, audit_index_fn fn,
-		      void *arg, size_t *shown)
-{
-	struct reader *r;
-	struct hit *hits;
-	size_t n = 0, i;
-	int rc;
-
-	if (shown != NULL)
-		*shown = 0;
-	if (q->limit < 1 || q->limit > AUDIT_INDEX_QUERY_MAX)
-		return FGW_ERR_INVALID;
-	r = calloc(1, sizeof *r);
-	hits = calloc(q->limit, sizeof *hits);
-	rc = r != NULL && hits != NULL ? open_log(log_path, &r->fd) : FGW_ERR_NOMEM;
-	if (rc == FGW_OK) {
-		rc = find_page(cat, log_path, r, q, hits, &n);
-		/* the rows shown are read again: what the page says is the log */
-		for (i = 0; rc == FGW_OK && i < n; i++) {
-			rc = read_row(r, hits[i].line, hits[i].off, hits[i].len);
-			if (rc == FGW_OK)
-				rc = fn(&r->row, arg);
-		}
-		if (shown != NULL)
-			*shown = i;
-		(void)close(r->fd);
-	}
-	free(hits);
-	free(r);
 	return rc;
 }

@@ -19,3 +19,4 @@ STORAGE_SRCS += storage/catalog_devices.c
 STORAGE_SRCS += storage/lockout.c
 STORAGE_SRCS += storage/audit_index.c
 STORAGE_SRCS += storage/catalog_sip.c
+STORAGE_SRCS += storage/audit_index_query.c

@@ -542,3 +542,58 @@ Test(audit_index, counts_stop_at_the_cap)
 	cr_assert_eq(count((struct audit_index_filter){ .type = "login" }, 5), 5);
 	cr_assert_eq(count((struct audit_index_filter){ .type = "fax_sent" }, 5), 0);
 }
+
+/* ---- the number's trigram index and the time plans --------------------- */
+
+Test(audit_index, a_short_number_or_one_with_quotes_is_still_found)
+{
+	mixed();
+	login(log1, "x");
+	fax(log1, AUDIT_FAX_SENT, "out", "12\"34\"56", "", "ok");
+	cr_assert_eq(query((struct audit_index_query){ .filter.number = "99" }).n, 1,
+		     "two characters: no trigram, still a substring match");
+	cr_assert_eq(query((struct audit_index_query){ .filter.number = "\"34\"" }).n, 1);
+	cr_assert_eq(query((struct audit_index_query){ .filter.number = "2\"3" }).n, 1);
+	cr_assert_eq(count((struct audit_index_filter){ .number = "\"34\"" }, 10), 1);
+	cr_assert_eq(query((struct audit_index_query){ .filter.number = "\"" }).n, 1);
+}
+
+Test(audit_index, the_number_search_follows_a_rebuild)
+{
+	for (int i = 0; i < 6; i++)
+		fax(log1, AUDIT_FAX_SENT, "out", i < 3 ? "0311111111" : "0322222222", "", "ok");
+	cr_assert_eq(query((struct audit_index_query){ .filter.number = "22222" }).n, 3);
+	cr_assert_eq(truncate(logpath, line_start(5)), 0);
+	cr_assert(update().rebuilt);
+	cr_assert_eq(query((struct audit_index_query){ .filter.number = "22222" }).n, 1);
+	cr_assert_eq(count((struct audit_index_filter){ .number = "11111" }, 10), 3);
+}
+
+/* A range holding more rows than the time index is worth sorting (read in
+ * line order) and one holding a few (read through the time index) give
+ * the same kind of page: newest first, all in range. */
+Test(audit_index, wide_and_narrow_date_ranges_page_newest_first)
+{
+	int64_t t0 = now_ms;
+	struct seen s;
+
+	for (int i = 0; i < 5200; i++) {
+		struct audit_field f[] = { AUDIT_F_STR("user", "u") };
+
+		cr_assert_eq(audit_append(log1, AUDIT_LOGIN, f, 1, NULL), FGW_OK);
+		now_ms += 10;
+	}
+	cr_assert_eq(audit_sync(log1, NULL), FGW_OK);
+	s = query((struct audit_index_query){ .filter.from_ms = t0 + 10,
+					     .filter.to_ms = t0 + 10 * 5150 });
+	cr_assert_eq(s.n, 50);
+	cr_assert_eq(s.seq[0], 5150);
+	cr_assert_eq(s.seq[49], 5101);
+	cr_assert_eq(count((struct audit_index_filter){ .from_ms = t0 + 10,
+							 .to_ms = t0 + 10 * 5150 }, 10000), 5149);
+	s = query((struct audit_index_query){ .filter.from_ms = t0 + 10 * 100,
+					     .filter.to_ms = t0 + 10 * 103 });
+	cr_assert_eq(s.n, 3);
+	cr_assert_eq(s.seq[0], 103);
+	cr_assert_eq(s.seq[2], 101);
+}
