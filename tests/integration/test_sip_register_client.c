@@ -466,8 +466,9 @@ static pid_t start_baresip(struct dh *h, unsigned sip_port, unsigned cons_port,
 			   char *log_path, size_t log_size)
 {
 	char conf_dir[512], path[600], text[1024];
-	char *argv[] = { (char *)"baresip", (char *)"-f", conf_dir, (char *)"-t", (char *)"60",
-			 NULL };
+	/* line-buffered: the test waits for its lines */
+	char *argv[] = { (char *)"stdbuf", (char *)"-oL", (char *)"-eL", (char *)"baresip",
+			 (char *)"-f", conf_dir, (char *)"-t", (char *)"60", NULL };
 	posix_spawn_file_actions_t fa;
 	pid_t pid;
 
@@ -491,7 +492,7 @@ static pid_t start_baresip(struct dh *h, unsigned sip_port, unsigned cons_port,
 	cr_assert_eq(posix_spawn_file_actions_addopen(&fa, 1, log_path,
 						      O_WRONLY | O_CREAT | O_TRUNC, 0600), 0);
 	cr_assert_eq(posix_spawn_file_actions_adddup2(&fa, 1, 2), 0);
-	cr_assert_eq(posix_spawnp(&pid, "baresip", &fa, NULL, argv, environ), 0,
+	cr_assert_eq(posix_spawnp(&pid, "stdbuf", &fa, NULL, argv, environ), 0,
 		     "baresip is not installed (mk/deps.sh installs baresip-core)");
 	posix_spawn_file_actions_destroy(&fa);
 	baresip_pid = pid;
