@@ -554,3 +554,40 @@ Test(sip_daemon, baresip_registers_and_its_invite_is_authenticated)
 	baresip_quit(cons_port, pid);
 	cr_assert_eq(dh_stop(h), 0);
 }
+
+Test(sip_daemon, baresip_calls_the_fax_extension_and_hangs_up)
+{
+	static char log[65536];
+	const char *const up[] = { "established", "session closed", "terminated", NULL };
+	/* baresip says "terminate call" when it hangs up (and "terminated"
+	 * only later, sometimes at exit) */
+	const char *const down[] = { "terminate call", "terminated", NULL };
+	const char *const answered[] = { "mfp1: answered", NULL };
+	const char *const ended[] = { "dialog ended (bye)", NULL };
+	char log_path[600], dial[128];
+	unsigned sip_port, cons_port;
+	const char *seen;
+	struct dh *h;
+	pid_t pid;
+
+	pid = baresip_registered(&h, &sip_port, &cons_port, log_path, sizeof log_path, log,
+				 sizeof log);
+	snprintf(dial, sizeof dial, "/dial sip:fax@127.0.0.1:%u\n", sip_port);
+	baresip_command(cons_port, dial);
+	seen = wait_log(log_path, up, 15, log, sizeof log);
+	cr_assert(seen && strcmp(seen, "established") == 0, "the call was not answered:\n%s",
+		  log);
+	/* faxgwd answered it as a call from device mfp1 (then waits for the
+	 * number by DTMF: double entry) */
+	cr_assert_not_null(wait_log(dh_log_path(h), answered, 5, log, sizeof log), "%s", log);
+	cr_assert_eq(daemon_audit_count(h, "login", "mfp1", "INVITE"), 1);
+	baresip_command(cons_port, "/hangup\n");
+	if (!wait_log(log_path, down, 10, log, sizeof log)) {
+		read_log(dh_log_path(h), log, sizeof log);
+		cr_assert_fail("baresip did not hang up; faxgwd:\n%s", log);
+	}
+	/* baresip's BYE ended the call on faxgwd's side too */
+	cr_assert_not_null(wait_log(dh_log_path(h), ended, 10, log, sizeof log), "%s", log);
+	baresip_quit(cons_port, pid);
+	cr_assert_eq(dh_stop(h), 0);
+}
