@@ -10,7 +10,14 @@
  * Media paths: G.711 (u-law), T.38 from the start, G.711 switched to T.38
  * by B's re-INVITE, that re-INVITE refused by A (488: G.711 goes on), and
  * T.38 with redundancy across two network namespaces joined by a wire
- * that loses 1% of the packets (tests/support/netns.h; root needed). */
+ * that loses 1% of the packets (tests/support/netns.h; root needed).
+ *
+ * The office device side: daemon B plays a SIP fax machine (its trunk
+ * registers to daemon A with the device's name and SIP password), and
+ * sends a fax to a number it puts in the Request-URI; A authenticates it,
+ * takes the number as the entry (the device's double entry is off), runs
+ * the device's policy, receives, stores and queues the fax, and sends it
+ * out on its (simulated) trunk, whose far end saves the page. */
 #include <criterion/criterion.h>
 #include <dirent.h>
 #include <stdio.h>
@@ -108,9 +115,10 @@ static void start_pair(const char *addr_a, const char *addr_b, const char *t38_a
 		netns_leave(wire);
 }
 
-static void send_fax(void)
+/* `faxgw send` of the page to NUMBER on daemon h. */
+static void send_fax(struct dh *h)
 {
-	cr_assert_eq(dh_cli(a, NULL, true, &r, "send", "--to", NUMBER, "--confirm-to", NUMBER,
+	cr_assert_eq(dh_cli(h, NULL, true, &r, "send", "--to", NUMBER, "--confirm-to", NUMBER,
 			    testdata(ONE_PAGE), NULL), 0, "%s%s", r.out, r.err);
 }
 
@@ -176,7 +184,7 @@ static void fax_goes_through(void)
 {
 	char path[4400], msg[256];
 
-	send_fax();
+	send_fax(a);
 	received_file(path, sizeof path);
 	cr_assert_eq(tiff_compare(testdata(ONE_PAGE), path, msg, sizeof msg), 0, "%s", msg);
 	cr_assert_eq(tiff_pages(path), 1);
@@ -223,6 +231,117 @@ Test(sip_fax, t38_reinvite_refused_keeps_g711)
 	cr_assert(dh_log_has(a, "the peer's re-INVITE is refused (488)", 0));
 	cr_assert(dh_log_has(b, "the peer refused T.38 (488); the fax goes on in G.711", 0));
 	cr_assert_not(dh_log_has(b, "the fax goes on in T.38", 0));
+}
+
+/* ---- an office device over SIP ---------------------------------------- */
+
+#define DEVICE "mfp1"
+#define DEVICE_PW "Quartz-Meadow-Lantern-47"
+
+/* A: the gateway, with a SIP device line and a simulated trunk whose far
+ * end saves into DIR/far. */
+static void start_gateway_for_device(unsigned p)
+{
+	const char *path;
+	char v[64];
+
+	a = dh_new();
+	path = dh_config_path(a);
+	ini_set(path, "lines", "device_kind", "sip");
+	ini_set(path, "lines", "far_end_dir", dh_mkdir(a, "far"));
+	ini_set(path, "web", "enabled", "no");
+	set_hostport(a, "listen", "127.0.0.1", p);
+	ini_set(path, "sip", "trunk_peers", "192.0.2.1/32");   /* nobody here */
+	cr_assert_eq(str_format(v, sizeof v, "%u-%u", p + 10, p + 48), 0);
+	ini_set(path, "sip", "rtp_ports", v);
+	ini_set(path, "sip", "device_t38", "yes");
+	dh_start(a);
+	cr_assert_eq(dh_cli(a, NULL, true, &r, "device", "set", DEVICE, "--kind", "mfp",
+			    "--double-entry", "no", NULL), 0, "%s%s", r.out, r.err);
+	cr_assert_eq(dh_cli(a, DEVICE_PW "\n", true, &r, "sip", "password", DEVICE, "--stdin",
+			    "--config", path, NULL), 0, "%s%s", r.out, r.err);
+}
+
+/* B: the "fax machine": its SIP trunk registers to A as the device. */
+static void start_device_daemon(unsigned p)
+{
+	const char *path;
+	char v[64];
+
+	b = dh_new();
+	path = dh_config_path(b);
+	ini_set(path, "lines", "trunk_kind", "sip");
+	ini_set(path, "web", "enabled", "no");
+	set_hostport(b, "listen", "127.0.0.1", p + 2);
+	set_hostport(b, "trunk_proxy", "127.0.0.1", p);
+	ini_set(path, "sip", "trunk_mode", "register");
+	ini_set(path, "sip", "trunk_user", DEVICE);
+	ini_set(path, "sip", "trunk_password", DEVICE_PW);
+	ini_set(path, "sip", "trunk_t38", "yes");
+	cr_assert_eq(str_format(v, sizeof v, "%u-%u", p + 50, p + 88), 0);
+	ini_set(path, "sip", "rtp_ports", v);
+	dh_start(b);
+}
+
+static void device_registered(void)
+{
+	for (int t = 0; t < 10000; t += 200) {
+		cr_assert_eq(dh_cli(a, NULL, true, &r, "sip", "bindings", NULL), 0, "%s%s", r.out,
+			     r.err);
+		if (strstr(r.out, DEVICE) != NULL)
+			return;
+		dh_sleep_ms(200);
+	}
+	cr_assert_fail("the device never registered: %s\n--- A:\n%s\n--- B:\n%s", r.out,
+		       log_tail(a), log_tail(b));
+}
+
+/* The page A's simulated far end saved, waiting up to FAX_WAIT_MS. */
+static void far_end_file(char *path, size_t size)
+{
+	char dir[4200];
+
+	cr_assert_eq(str_format(dir, sizeof dir, "%s/far", dh_dir(a)), 0);
+	for (int t = 0; t < FAX_WAIT_MS; t += 250) {
+		DIR *d = opendir(dir);
+		struct dirent *e;
+		cr_assert_not_null(d, "%s", dir);
+		while ((e = readdir(d)) != NULL)
+			if (strstr(e->d_name, ".tif") != NULL) {
+				cr_assert_eq(str_format(path, size, "%s/%s", dir, e->d_name), 0);
+				closedir(d);
+				dh_sleep_ms(300);
+				return;
+			}
+		closedir(d);
+		dh_sleep_ms(250);
+	}
+	cr_assert_fail("nothing reached A's far end\n--- A:\n%s\n--- B:\n%s", log_tail(a),
+		       log_tail(b));
+}
+
+Test(sip_fax, office_device_registers_dials_by_request_uri_and_is_queued)
+{
+	unsigned p = base_port();
+	char path[4400], msg[256];
+
+	start_gateway_for_device(p);
+	start_device_daemon(p);
+	device_registered();
+	send_fax(b);
+	far_end_file(path, sizeof path);
+	cr_assert_eq(tiff_compare(testdata(ONE_PAGE), path, msg, sizeof msg), 0, "%s", msg);
+	cr_assert(dh_log_has(a, "number " NUMBER " accepted", 0), "%s", log_tail(a));
+	cr_assert(dh_log_has(a, "device/sip " DEVICE, 0), "%s", log_tail(a));
+	/* device_t38 = yes: A (answering) asked for T.38 once the number was in. */
+	cr_assert(dh_log_has(a, "asking the peer for T.38", 0), "%s", log_tail(a));
+	cr_assert(dh_log_has(a, "the fax goes on in T.38", 0), "%s", log_tail(a));
+	cr_assert(dh_log_has(b, "registered at the SIP trunk", 0), "%s", log_tail(b));
+	audit_has(a, "\"type\":\"fax_sent\"", 10000);
+	audit_has(b, "\"type\":\"fax_sent\"", 10000);
+	cr_assert(dh_log_has(b, "dialog ended", 10000), "%s", log_tail(b));
+	no_call_left(a);
+	no_call_left(b);
 }
 
 Test(sip_fax, t38_with_one_percent_loss_between_namespaces)
