@@ -527,6 +527,14 @@ Test(web_limits, slow_conversion_does_not_hold_up_other_requests)
 	cr_assert_eq(first_answer(&slow, &quick), 1, "the upload was answered before the "
 		     "login page: the conversion held up the loop");
 	cr_assert_eq(tc_response(&quick, resp, sizeof resp), 200);
+	/* one conversion at a time per session: a second upload meanwhile waits its turn */
+	big_head(&quick, "/send", cookie, hlen + plen + strlen(END));
+	tc_write(&quick, head, hlen);
+	tc_write(&quick, pdf, plen);
+	tc_puts(&quick, END);
+	cr_assert_eq(first_answer(&slow, &quick), 1);
+	cr_assert_eq(tc_response(&quick, resp, sizeof resp), 429, "%s", message(resp));
+	cr_assert_not_null(strstr(resp, "Another document is being converted"));
 	/* and the upload's answer follows, converted */
 	cr_assert_eq(tc_response(&slow, resp, sizeof resp), 200, "%s", message(resp));
 	cr_assert_not_null(strstr(resp, "1 page(s) of <strong>memo.pdf</strong> will be sent"),
