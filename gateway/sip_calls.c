@@ -243,7 +243,7 @@ void sc_want_t38(struct sc_call *c)
 {
 	static const struct timeval every = {0, TICK_MS * 1000};
 
-	if (c->t38 != SC_T38_YES || c->on_t38 || c->switch_asked)
+	if (c->t38 == SC_T38_NO || c->on_t38 || c->switch_asked)
 		return;
 	if (c->tick != NULL)
 		event_free(c->tick);

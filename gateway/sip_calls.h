@@ -17,8 +17,9 @@
  *
  * T.38 per line ([sip] trunk_t38 / device_t38): "no" offers and accepts
  * G.711 only (a T.38 re-INVITE gets 488); "initial" offers T.38 from the
- * start; "yes" starts in G.711 and the ANSWERING side asks for T.38 by
- * re-INVITE as soon as the call is up (for a device: once the double entry
+ * start (a 488 to that offer: the job is called again at once in G.711);
+ * "yes" starts in G.711; with yes or initial the ANSWERING side of a G.711
+ * call asks for T.38 by re-INVITE as soon as the call is up (for a device: once the double entry
  * accepted the number), while either side accepts the peer's T.38
  * re-INVITE. A refused re-INVITE keeps G.711 (sdp_reinvite_failure) and
  * the fax goes on. On a switch the fax endpoint is replaced by a T.38 one

@@ -71,7 +71,9 @@ static int device_target(struct sc_call *c, char *uri, size_t size, char *dest, 
 	return rc;
 }
 
-static int invite(struct sc_call *c, bool device)
+/* t38: the line's policy, or SC_T38_YES for the G.711 retry of a refused
+ * T.38 offer. */
+static int invite(struct sc_call *c, bool device, enum sc_t38 t38)
 {
 	char uri[URI_MAX], dest_buf[SIP_REGISTRAR_SOURCE_MAX + 1], sdp[SDP_MAX_LEN];
 	const char *dest = dest_buf;
@@ -83,7 +85,7 @@ static int invite(struct sc_call *c, bool device)
 		 trunk_target(c, uri, sizeof uri, &dest);
 
 	if (rc == 0)
-		rc = sc_media_init(c, sc_t38_policy(c->cfg, device));
+		rc = sc_media_init(c, t38);
 	if (rc == 0)
 		rc = sc_media_offer(c, sdp, sizeof sdp, &len);
 	if (rc != 0)
@@ -102,9 +104,10 @@ static int invite(struct sc_call *c, bool device)
 	return sip_ua_invite(sip_service_ua(c->m->svc), &p, c, &c->dlg);
 }
 
-static int place(void *impl, struct queue_attempt *att, const struct catalog_outjob *job)
+/* Makes and places the call of att's job with T.38 policy t38. */
+static int place_call(struct sip_calls *m, struct queue_attempt *att,
+		      const struct catalog_outjob *job, bool force_audio)
 {
-	struct sip_calls *m = impl;
 	bool device = strcmp(job->line, CATALOG_LINE_DEVICE) == 0;
 	struct sc_call *c;
 	int rc;
@@ -117,15 +120,22 @@ static int place(void *impl, struct queue_attempt *att, const struct catalog_out
 	c->job = *job;
 	(void)str_format(c->label, sizeof c->label, "%s/sip job %s", device ? "device" : "trunk",
 			 job->job.id);
-	if ((rc = invite(c, device)) != 0) {
+	rc = invite(c, device, force_audio ? SC_T38_YES : sc_t38_policy(c->cfg, device));
+	if (rc != 0) {
 		log_warn("sip: job %s: the call cannot be placed: %s%s%s", job->job.id,
 			 fgw_strerror(rc), c->detail[0] != '\0' ? ": " : "", c->detail);
 		c->dlg = NULL;
 		sc_free(c);
-		return rc == FGW_ERR_BUSY ? FGW_ERR_BUSY : rc;
+		return rc;
 	}
-	log_info("sip: call %s: calling %s", c->label, job->job.destination);
+	log_info("sip: call %s: calling %s%s", c->label, job->job.destination,
+		 c->on_t38 ? " (T.38 offered)" : "");
 	return 0;
+}
+
+static int place(void *impl, struct queue_attempt *att, const struct catalog_outjob *job)
+{
+	return place_call(impl, att, job, false);
 }
 
 static void hang_up(void *impl, struct queue_attempt *att)
@@ -167,6 +177,16 @@ void sc_out_ended(struct sc_call *c, int status, const char *reason)
 {
 	enum queue_result res = QUEUE_FAILED;
 	char text[160];
+
+	/* A peer that takes no T.38 at all refuses the offer: the same job
+	 * goes again at once in G.711 (T.38 may still come by re-INVITE). */
+	if (status == 488 && c->on_t38 && c->detail[0] == '\0' &&
+	    place_call(c->m, c->att, &c->job, true) == 0) {
+		log_info("sip: call %s: T.38 refused (488); calling again in G.711", c->label);
+		c->reported = true;
+		c->att = NULL;
+		return;
+	}
 
 	if (status == 486 || status == 600 || status == 603)
 		res = QUEUE_BUSY;

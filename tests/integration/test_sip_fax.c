@@ -8,7 +8,8 @@
  * and that no call is left (status: 0 calls) on either side.
  *
  * Media paths: G.711 (u-law), T.38 from the start, G.711 switched to T.38
- * by B's re-INVITE, that re-INVITE refused by A (488: G.711 goes on), and
+ * by B's re-INVITE, that re-INVITE refused by A (488: G.711 goes on), A's
+ * T.38 offer refused by B (488: A calls again in G.711), and
  * T.38 with redundancy across two network namespaces joined by a wire
  * that loses 1% of the packets (tests/support/netns.h; root needed).
  *
@@ -231,6 +232,16 @@ Test(sip_fax, t38_reinvite_refused_keeps_g711)
 	cr_assert(dh_log_has(a, "the peer's re-INVITE is refused (488)", 0));
 	cr_assert(dh_log_has(b, "the peer refused T.38 (488); the fax goes on in G.711", 0));
 	cr_assert_not(dh_log_has(b, "the fax goes on in T.38", 0));
+}
+
+Test(sip_fax, t38_offer_refused_then_called_again_in_g711)
+{
+	start_pair("127.0.0.1", "127.0.0.1", "initial", "no");
+	fax_goes_through();
+	cr_assert(dh_log_has(a, "T.38 refused (488); calling again in G.711", 0), "%s",
+		  log_tail(a));
+	cr_assert(dh_log_has(b, "G.711 u-law", 0));
+	cr_assert_not(dh_log_has(b, "T.38 with", 0));
 }
 
 /* ---- an office device over SIP ---------------------------------------- */
