@@ -98,35 +98,50 @@ static int count_attempt(struct store *s, const char *mailbox, int64_t now_ms,
 	return rc;
 }
 
+/* Appends the asker's fields (none for NULL) after the n fields of f,
+ * which has room for two more. Returns the new count. */
+static size_t with_actor(struct audit_field *f, size_t n, const struct release_actor *who)
+{
+	if (who == NULL)
+		return n;
+	f[n++] = AUDIT_F_STR("user", who->user != NULL ? who->user : "");
+	f[n++] = AUDIT_F_STR("source", who->source != NULL ? who->source : "");
+	return n;
+}
+
 static int audit_locked_attempt(struct store *s, const char *mailbox,
+				const struct release_actor *who,
 				const struct release_lock_info *info)
 {
-	const struct audit_field f[] = {
+	struct audit_field f[5] = {
 		AUDIT_F_STR("event", "pin_attempt_while_locked"),
 		AUDIT_F_STR("mailbox", mailbox),
 		AUDIT_F_INT("locked_until_ms", info->locked_until_ms),
 	};
-	int rc = audit_append_durable(store_audit(s), AUDIT_SECURITY, f, 3, NULL);
+	size_t n = with_actor(f, 3, who);
+	int rc = audit_append_durable(store_audit(s), AUDIT_SECURITY, f, n, NULL);
 
 	return rc != FGW_OK ? rc : FGW_ERR_LOCKED;
 }
 
 /* A wrong PIN: the count stands; at the limit the lock starts. */
 static int record_failure(struct store *s, const struct release_policy *p,
-			  const char *mailbox, int64_t now_ms, struct release_lock_info *info)
+			  const char *mailbox, int64_t now_ms, const struct release_actor *who,
+			  struct release_lock_info *info)
 {
 	struct catalog_lockout l = {.failures = info->failures};
-	const struct audit_field f[] = {
+	struct audit_field f[5] = {
 		AUDIT_F_STR("mailbox", mailbox),
 		AUDIT_F_INT("failures", info->failures),
 		AUDIT_F_INT("max_failures", p->max_failures),
 	};
-	int rc = audit_append(store_audit(s), AUDIT_PIN_FAILURE, f, 3, NULL), more;
+	int rc = audit_append(store_audit(s), AUDIT_PIN_FAILURE, f, with_actor(f, 3, who), NULL);
+	int more;
 
 	if (info->failures >= p->max_failures) {
 		l.locked_until_ms = info->locked_until_ms = now_ms + p->lock_ms;
 		more = catalog_lockout_set(store_catalog(s), RELEASE_LOCK_SCOPE, mailbox, &l);
-		const struct audit_field g[] = {
+		struct audit_field g[6] = {
 			AUDIT_F_STR("mailbox", mailbox),
 			AUDIT_F_INT("failures", info->failures),
 			AUDIT_F_INT("minutes", p->lock_ms / MINUTE_MS),
@@ -134,7 +149,7 @@ static int record_failure(struct store *s, const struct release_policy *p,
 		};
 		if (rc == FGW_OK)
 			rc = more;
-		more = audit_append(store_audit(s), AUDIT_LOCKOUT, g, 4, NULL);
+		more = audit_append(store_audit(s), AUDIT_LOCKOUT, g, with_actor(g, 4, who), NULL);
 		if (rc == FGW_OK)
 			rc = more;
 	}
@@ -146,6 +161,13 @@ static int record_failure(struct store *s, const struct release_policy *p,
 
 int release_unlock(struct store *s, const struct release_policy *p, const char *mailbox,
 		   const char *pin, int64_t now_ms, struct release_lock_info *info)
+{
+	return release_unlock_as(s, p, mailbox, pin, now_ms, NULL, info);
+}
+
+int release_unlock_as(struct store *s, const struct release_policy *p, const char *mailbox,
+		      const char *pin, int64_t now_ms, const struct release_actor *who,
+		      struct release_lock_info *info)
 {
 	struct release_lock_info spare;
 	struct catalog_mailbox mb;
@@ -159,12 +181,12 @@ int release_unlock(struct store *s, const struct release_policy *p, const char *
 		return rc;
 	rc = count_attempt(s, mailbox, now_ms, info);
 	if (rc == FGW_ERR_LOCKED)
-		return audit_locked_attempt(s, mailbox, info);
+		return audit_locked_attempt(s, mailbox, who, info);
 	if (rc != FGW_OK)
 		return rc;
 	rc = store_mailbox_check_pin(s, mailbox, pin);
 	if (rc == FGW_ERR_BAD_PIN)
-		return record_failure(s, p, mailbox, now_ms, info);
+		return record_failure(s, p, mailbox, now_ms, who, info);
 	if (rc != FGW_OK)
 		return rc;
 	info->failures = 0;
@@ -247,6 +269,13 @@ int release_finish(struct store *s, const char *mailbox, const char *id, const c
 		   bool keep, bool erase_now, enum release_disposal *done,
 		   struct store_erase_report *rep)
 {
+	return release_finish_as(s, mailbox, id, action, keep, erase_now, NULL, done, rep);
+}
+
+int release_finish_as(struct store *s, const char *mailbox, const char *id, const char *action,
+		      bool keep, bool erase_now, const struct release_actor *who,
+		      enum release_disposal *done, struct store_erase_report *rep)
+{
 	struct catalog_document row;
 	int rc = decide(s, mailbox, keep, erase_now, done);
 
@@ -259,14 +288,15 @@ int release_finish(struct store *s, const char *mailbox, const char *id, const c
 	if (rc != FGW_OK)
 		return rc;
 	{
-		const struct audit_field f[] = {
+		struct audit_field f[6] = {
 			AUDIT_F_STR("mailbox", mailbox),
 			AUDIT_F_STR("document", id),
 			AUDIT_F_STR("action", action),
 			AUDIT_F_STR("disposal", release_disposal_name(*done)),
 		};
 		/* durable before the erase, so the release is never lost */
-		rc = audit_append_durable(store_audit(s), AUDIT_MAILBOX_RELEASE, f, 4, NULL);
+		rc = audit_append_durable(store_audit(s), AUDIT_MAILBOX_RELEASE, f,
+					  with_actor(f, 4, who), NULL);
 	}
 	if (rc == FGW_OK && *done == RELEASE_ERASED)
 		rc = store_doc_erase(s, id, NULL, rep);

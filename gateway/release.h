@@ -65,6 +65,20 @@ struct release_lock_info {
 int release_unlock(struct store *s, const struct release_policy *p, const char *mailbox,
 		   const char *pin, int64_t now_ms, struct release_lock_info *info);
 
+/* Who asks, for the audit records of a release from the web (the CLI's
+ * records name no one: whoever can run it is root or faxgw on the
+ * console). Both strings are copied into the records only. */
+struct release_actor {
+	const char *user;     /* the web account */
+	const char *source;   /* its source address */
+};
+
+/* release_unlock with the asker named in every record it writes (PIN
+ * failures, lockouts, attempts while locked); who may be NULL. */
+int release_unlock_as(struct store *s, const struct release_policy *p, const char *mailbox,
+		      const char *pin, int64_t now_ms, const struct release_actor *who,
+		      struct release_lock_info *info);
+
 /* Reads the counter without changing it (for listings). *locked is true
  * while a lock runs at now_ms. */
 int release_lock_state(struct store *s, const char *mailbox, int64_t now_ms,
@@ -111,6 +125,12 @@ const char *release_disposal_name(enum release_disposal d);
 int release_finish(struct store *s, const char *mailbox, const char *id, const char *action,
 		   bool keep, bool erase_now, enum release_disposal *done,
 		   struct store_erase_report *rep);
+
+/* release_finish with the asker named in its mailbox_release record;
+ * who may be NULL. */
+int release_finish_as(struct store *s, const char *mailbox, const char *id, const char *action,
+		      bool keep, bool erase_now, const struct release_actor *who,
+		      enum release_disposal *done, struct store_erase_report *rep);
 
 /* Records a listing of mailbox's held faxes (count shown) as
  * mailbox_release with action "list". */

@@ -470,6 +470,7 @@ static void unlock_failed(struct web_ctx *c, const struct catalog_mailbox *mb, i
 static void do_unlock(struct web_ctx *c, const struct catalog_mailbox *mb)
 {
 	const char *pin = http_form_get(&c->form, "pin");
+	const struct release_actor who = {c->user.name, c->req->peer};
 	struct release_lock_info info = {0};
 	struct release_policy p;
 	char where[160];
@@ -481,8 +482,8 @@ static void do_unlock(struct web_ctx *c, const struct catalog_mailbox *mb)
 		return;
 	}
 	/* an over-long or non-digit PIN is a wrong PIN: it is counted too */
-	rc = release_unlock(c->app->store, &p, mb->number,
-			    strlen(pin) <= RELEASE_PIN_MAX ? pin : "x", web_now_ms(), &info);
+	rc = release_unlock_as(c->app->store, &p, mb->number,
+			       strlen(pin) <= RELEASE_PIN_MAX ? pin : "x", web_now_ms(), &who, &info);
 	if (rc == FGW_OK)
 		rc = unlock_put(c->app->unlocks, c->session_key, mb->number, pin, web_now_ms());
 	if (rc != FGW_OK) {

@@ -147,9 +147,10 @@ static bool erase_after(struct web_ctx *c)
 static int finish(struct web_ctx *c, const struct mb_path *p, const char *action,
 		  enum release_disposal *d)
 {
+	const struct release_actor who = {c->user.name, c->req->peer};
 	char what[96];
-	int rc = release_finish(c->app->store, p->number, p->doc, action, !erase_after(c), false,
-				d, NULL);
+	int rc = release_finish_as(c->app->store, p->number, p->doc, action, !erase_after(c),
+				   false, &who, d, NULL);
 
 	if (rc != FGW_OK) {
 		log_error("web: after releasing fax %s: %s", p->doc, fgw_strerror(rc));
