@@ -1,5 +1,5 @@
 /* Registrar bindings: REGISTER's Contact/Expires rules (RFC 3261 10.3
- * steps 6-8, without the Call-ID/CSeq ordering check) over a fixed table. */
+ * steps 6-8, with the Call-ID/CSeq ordering check) over a fixed table. */
 #include "gateway/sip_bindings.h"
 
 #include <stdbool.h>
@@ -19,6 +19,8 @@ struct binding {
 	char device[CATALOG_NAME_MAX + 1];
 	char contact[SIP_REGISTRAR_CONTACT_MAX + 1];
 	char source[SIP_REGISTRAR_SOURCE_MAX + 1];
+	char call_id[SIP_BINDINGS_CALL_ID_MAX + 1];
+	uint32_t cseq;     /* of the REGISTER that last set it */
 	int64_t expires_ms;
 	int64_t updated_ms;
 	uint64_t order;    /* breaks ties between updates in the same ms */
@@ -27,6 +29,14 @@ struct binding {
 struct sip_bindings {
 	uint64_t next_order;
 	struct binding slot[SIP_REGISTRAR_BINDINGS_MAX];
+};
+
+/* Which REGISTER changes a binding: a late copy of an older one (same
+ * Call-ID, CSeq not higher) must not undo a newer one. */
+struct origin {
+	const char *device, *source;
+	char call_id[SIP_BINDINGS_CALL_ID_MAX + 1];
+	uint32_t cseq;
 };
 
 /* One Contact of the request, checked. */
@@ -177,10 +187,15 @@ static struct binding *free_slot(struct sip_bindings *b, const char *device, int
 	return mine >= SIP_REGISTRAR_BINDINGS_PER_DEVICE ? oldest : empty;
 }
 
-static int put(struct sip_bindings *b, const char *device, const char *source,
-	       const struct wanted *w, int64_t now_ms)
+static bool stale_request(const struct binding *s, const struct origin *o)
 {
-	struct binding *s = find(b, device, w->uri, now_ms);
+	return strcmp(s->call_id, o->call_id) == 0 && o->cseq <= s->cseq;
+}
+
+static int put(struct sip_bindings *b, const struct origin *o, const struct wanted *w,
+	       int64_t now_ms)
+{
+	struct binding *s = find(b, o->device, w->uri, now_ms);
 
 	if (w->expires_s == 0) {
 		if (s)
@@ -188,17 +203,45 @@ static int put(struct sip_bindings *b, const char *device, const char *source,
 		return FGW_OK;
 	}
 	if (!s)
-		s = free_slot(b, device, now_ms);
+		s = free_slot(b, o->device, now_ms);
 	if (!s)
 		return FGW_ERR_TOO_LARGE;
 	*s = (struct binding){ .used = true, .expires_ms = now_ms + w->expires_s * 1000,
-			       .updated_ms = now_ms, .order = b->next_order++ };
-	if (str_copy(s->device, sizeof s->device, device) != FGW_OK ||
+			       .updated_ms = now_ms, .order = b->next_order++, .cseq = o->cseq };
+	if (str_copy(s->device, sizeof s->device, o->device) != FGW_OK ||
 	    str_copy(s->contact, sizeof s->contact, w->uri) != FGW_OK ||
-	    str_copy(s->source, sizeof s->source, source) != FGW_OK) {
+	    str_copy(s->source, sizeof s->source, o->source) != FGW_OK ||
+	    str_copy(s->call_id, sizeof s->call_id, o->call_id) != FGW_OK) {
 		s->used = false;
 		return FGW_ERR_TOO_LARGE;
 	}
+	return FGW_OK;
+}
+
+/* FGW_ERR_REORDERED when any Contact (or, for "*", any binding of the
+ * device) was last set by this Call-ID with a CSeq not below this one. */
+static int check_order(struct sip_bindings *b, const struct origin *o, const struct wanted *w,
+		       size_t n, bool star, int64_t now_ms)
+{
+	for (size_t i = 0; i < SIP_REGISTRAR_BINDINGS_MAX && star; i++)
+		if (is_device(&b->slot[i], o->device, now_ms) && stale_request(&b->slot[i], o))
+			return FGW_ERR_REORDERED;
+	for (size_t i = 0; i < n; i++) {
+		const struct binding *s = find(b, o->device, w[i].uri, now_ms);
+		if (s && stale_request(s, o))
+			return FGW_ERR_REORDERED;
+	}
+	return FGW_OK;
+}
+
+static int read_origin(const struct sipmsg *req, const char *device, const char *source,
+		       struct origin *o)
+{
+	o->device = device;
+	o->source = source;
+	if (sipmsg_call_id(req, o->call_id, sizeof o->call_id) != FGW_OK ||
+	    sipmsg_cseq(req, &o->cseq, NULL) != FGW_OK)
+		return FGW_ERR_PARSE;
 	return FGW_OK;
 }
 
@@ -206,10 +249,15 @@ int sip_bindings_apply(struct sip_bindings *b, const struct sipmsg *req, const c
 		       const char *source, int64_t expires_max_s, int64_t now_ms)
 {
 	struct wanted w[SIP_BINDINGS_CONTACTS_MAX];
+	struct origin o;
 	size_t n = 0;
 	bool star;
 	int rc = read_contacts(sipmsg_osip((struct sipmsg *)req), expires_max_s, w, &n, &star);
 
+	if (rc == FGW_OK)
+		rc = read_origin(req, device, source, &o);
+	if (rc == FGW_OK)
+		rc = check_order(b, &o, w, n, star, now_ms);
 	if (rc != FGW_OK)
 		return rc;
 	if (star) {
@@ -217,7 +265,7 @@ int sip_bindings_apply(struct sip_bindings *b, const struct sipmsg *req, const c
 		return FGW_OK;
 	}
 	for (size_t i = 0; i < n && rc == FGW_OK; i++)
-		rc = put(b, device, source, &w[i], now_ms);
+		rc = put(b, &o, &w[i], now_ms);
 	return rc;
 }
 

@@ -16,6 +16,7 @@ struct sipmsg;
 
 #define SIP_BINDINGS_DEFAULT_EXPIRES 3600 /* no Expires anywhere (RFC 3261 10.2.1.1) */
 #define SIP_BINDINGS_CONTACTS_MAX 8       /* Contacts in one REGISTER */
+#define SIP_BINDINGS_CALL_ID_MAX 127      /* bytes of a Call-ID we keep */
 
 /* Returns 0 and *out (sip_bindings_free) or FGW_ERR_NOMEM. */
 int sip_bindings_new(struct sip_bindings **out);
@@ -26,7 +27,11 @@ void sip_bindings_free(struct sip_bindings *b);
  * expires_max_s; 0 removes that Contact; "*" (alone, with Expires: 0)
  * removes all of device's. All Contacts are checked before any change.
  * Returns 0, FGW_ERR_PARSE (a malformed Contact or Expires, "*" misused,
- * more than SIP_BINDINGS_CONTACTS_MAX) or FGW_ERR_TOO_LARGE (table full). */
+ * more than SIP_BINDINGS_CONTACTS_MAX, Call-ID over
+ * SIP_BINDINGS_CALL_ID_MAX), FGW_ERR_REORDERED (a binding was last set by
+ * the same Call-ID with a CSeq not below this one: a late or repeated
+ * request, RFC 3261 10.3 step 7; nothing changed) or FGW_ERR_TOO_LARGE
+ * (table full). */
 int sip_bindings_apply(struct sip_bindings *b, const struct sipmsg *req, const char *device,
 		       const char *source, int64_t expires_max_s, int64_t now_ms);
 

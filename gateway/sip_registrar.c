@@ -503,6 +503,8 @@ int sip_registrar_handle_register(struct sip_registrar *reg, const struct sipmsg
 				steady_now(reg));
 	if (rc == FGW_ERR_PARSE)
 		return respond(&r, 400, "");
+	/* a REGISTER older than the one that set a binding fails with 500
+	 * (RFC 3261 10.3 step 7); a full table is 503 */
 	if (rc != FGW_OK)
 		return respond(&r, rc == FGW_ERR_TOO_LARGE ? 503 : 500, "");
 	return registered(reg, &r, device);

@@ -18,6 +18,8 @@
  *        To user is not the authenticated device;
  *   400  a malformed request (no To user, bad Contact or Expires, "*"
  *        without Expires: 0 or beside other contacts);
+ *   500  a late REGISTER: same Call-ID as the one that set a binding,
+ *        CSeq not higher (RFC 3261 10.3 step 7); 503 when the table is full;
  *   200  bindings stored, every current Contact of the device listed with
  *        ;expires= (capped by [sip] register_expires_max); Expires 0
  *        removes one, "*" removes all.

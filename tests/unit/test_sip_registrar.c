@@ -101,6 +101,24 @@ static struct sipmsg *parse_text(const char *text)
 	return m;
 }
 
+/* A REGISTER with an explicit Call-ID and CSeq. */
+static struct sipmsg *make_register_id(const char *user, const char *contact_lines,
+				       const char *auth, const char *call_id, unsigned num)
+{
+	char text[4096];
+	int n = snprintf(text, sizeof text,
+			 "REGISTER sip:127.0.0.1 SIP/2.0\r\n"
+			 "Via: SIP/2.0/UDP 192.0.2.7:5070;branch=z9hG4bK-x%u\r\n"
+			 "From: <sip:%s@127.0.0.1>;tag=f1\r\nTo: <sip:%s@127.0.0.1>\r\n"
+			 "Call-ID: %s\r\nCSeq: %u REGISTER\r\n%s%s%s%s"
+			 "Content-Length: 0\r\n\r\n", num, user, user, call_id, num,
+			 contact_lines, auth ? "Authorization: " : "", auth ? auth : "",
+			 auth ? "\r\n" : "");
+
+	cr_assert_lt(n, (int)sizeof text);
+	return parse_text(text);
+}
+
 /* A REGISTER of user with the given Contact/Expires lines and optional
  * Authorization value. */
 static struct sipmsg *make_register(const char *user, const char *contact_lines,
@@ -779,4 +797,35 @@ Test(sip_registrar, sha256_only_refuses_md5)
 	do_register(make_register("mfp1", CONTACT, auth), SRC, &r);
 	cr_assert_eq(r.status, 401);
 	cr_assert_eq(audit_count("login_failure", "mfp1", SRC, "not offered"), 1);
+}
+
+/* ---- request order (RFC 3261 10.3 step 7) ------------------------------- */
+
+Test(sip_registrar, late_register_of_the_same_call_id_fails_and_changes_nothing)
+{
+	struct resp ch, r;
+	char auth[1024];
+
+	do_register(make_register("mfp1", CONTACT, NULL), SRC, &ch);
+	answer(&ch, SIP_DIGEST_SHA256, "mfp1", PASSWORD, 1, auth, sizeof auth);
+	do_register(make_register_id("mfp1", CONTACT, auth, "late@x", 20), SRC, &r);
+	cr_assert_eq(r.status, 200);
+	/* an older removal arriving late must not undo the newer binding */
+	answer(&ch, SIP_DIGEST_SHA256, "mfp1", PASSWORD, 2, auth, sizeof auth);
+	do_register(make_register_id("mfp1", CONTACT "Expires: 0\r\n", auth, "late@x", 19),
+		    SRC, &r);
+	cr_assert_eq(r.status, 500);
+	cr_assert_eq(bindings(), 1);
+	/* the same CSeq again (a retransmission) does not change it either */
+	answer(&ch, SIP_DIGEST_SHA256, "mfp1", PASSWORD, 3, auth, sizeof auth);
+	do_register(make_register_id("mfp1", "Contact: *\r\nExpires: 0\r\n", auth, "late@x",
+				     20), SRC, &r);
+	cr_assert_eq(r.status, 500);
+	cr_assert_eq(bindings(), 1);
+	/* a higher CSeq, or another Call-ID, does */
+	answer(&ch, SIP_DIGEST_SHA256, "mfp1", PASSWORD, 4, auth, sizeof auth);
+	do_register(make_register_id("mfp1", CONTACT "Expires: 0\r\n", auth, "other@x", 1),
+		    SRC, &r);
+	cr_assert_eq(r.status, 200);
+	cr_assert_eq(bindings(), 0);
 }
