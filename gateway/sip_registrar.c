@@ -6,6 +6,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <openssl/crypto.h>
@@ -354,6 +355,38 @@ static void load_ha1(struct sip_registrar *reg, const char *user, enum sip_diges
 	OPENSSL_cleanse(&c, sizeof c);
 }
 
+static bool same_part(const char *a, const char *b, bool fold)
+{
+	if (!a || !b)
+		return (!a || !a[0]) && (!b || !b[0]);
+	return fold ? strcasecmp(a, b) == 0 : strcmp(a, b) == 0;
+}
+
+static const char *port_or_default(const osip_uri_t *u)
+{
+	return u->port && u->port[0] ? u->port : "5060";
+}
+
+/* True when the credentials' digest uri names the request's own
+ * Request-URI (RFC 2617 3.2.2.5): same scheme, user, host and port;
+ * parameters may differ in form, so they are not compared. */
+static bool uri_matches(const struct sipmsg *req, const char *digest_uri)
+{
+	osip_uri_t *want = osip_message_get_uri(sipmsg_osip((struct sipmsg *)req));
+	osip_uri_t *got = NULL;
+	bool same;
+
+	if (!want || osip_uri_init(&got) != 0)
+		return false;
+	same = osip_uri_parse(got, digest_uri) == 0 &&
+	       same_part(want->scheme, got->scheme, true) &&
+	       same_part(want->username, got->username, false) &&
+	       same_part(want->host, got->host, true) &&
+	       strcmp(port_or_default(want), port_or_default(got)) == 0;
+	osip_uri_free(got);
+	return same;
+}
+
 /* Outcome of checking a request's credentials. */
 enum verdict { V_OK, V_CHALLENGE, V_STALE, V_FORBIDDEN, V_ERROR };
 
@@ -368,6 +401,9 @@ static enum verdict check_digest(struct sip_registrar *reg, struct reply *r,
 	if (!offered(reg, cred->alg))
 		return failed(reg, r, cred->username, "digest algorithm not offered "
 			      "([sip] digest_algorithms)") ? V_FORBIDDEN : V_CHALLENGE;
+	if (!uri_matches(r->req, cred->uri))
+		return failed(reg, r, cred->username, "digest uri is not the request's")
+		       ? V_FORBIDDEN : V_CHALLENGE;
 	load_ha1(reg, cred->username, cred->alg, device, device_size, ha1, &why);
 	rc = sip_digest_server_verify(reg->digest, cred, sipmsg_method(r->req), ha1,
 				      steady_now(reg));

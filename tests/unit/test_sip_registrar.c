@@ -829,3 +829,25 @@ Test(sip_registrar, late_register_of_the_same_call_id_fails_and_changes_nothing)
 	cr_assert_eq(r.status, 200);
 	cr_assert_eq(bindings(), 0);
 }
+
+Test(sip_registrar, digest_uri_must_be_the_request_uri)
+{
+	struct resp ch, r;
+	char v[1024], auth[1024];
+	struct sip_digest_params p;
+
+	do_register(make_register("mfp1", CONTACT, NULL), SRC, &ch);
+	cr_assert(header_value(&ch, "WWW-Authenticate", 0, v, sizeof v));
+	cr_assert_eq(sip_digest_parse(v, strlen(v), &p), 0);
+	/* right password, but computed for another target */
+	cr_assert_eq(sip_digest_client_answer(&p, "REGISTER", "sip:192.0.2.99", "mfp1", PASSWORD,
+					      1, NULL, auth, sizeof auth), 0);
+	do_register(make_register("mfp1", CONTACT, auth), SRC, &r);
+	cr_assert_eq(r.status, 401);
+	cr_assert_eq(audit_count("login_failure", "mfp1", SRC, "digest uri"), 1);
+	/* the same target written with the default port and a parameter is fine */
+	cr_assert_eq(sip_digest_client_answer(&p, "REGISTER", "sip:127.0.0.1:5060;transport=udp",
+					      "mfp1", PASSWORD, 2, NULL, auth, sizeof auth), 0);
+	do_register(make_register("mfp1", CONTACT, auth), SRC, &r);
+	cr_assert_eq(r.status, 200);
+}
