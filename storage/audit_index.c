@@ -387,7 +387,7 @@ static int index_tail(struct indexer *ix, int64_t size)
 	return rc;
 }
 
-/* Empties the index for a rebuild of the file fd. */
+/* Empties the index for a rebuild of the file sb describes. */
 static int clear(struct indexer *ix, const struct stat *sb)
 {
 	static const char *const sql[] = {
@@ -423,12 +423,17 @@ static int update_locked(struct indexer *ix, const char *path, struct audit_inde
 		rc = plan(ix->fd, &ix->st, &size, &why);
 	if (rc == FGW_OK && fstat(ix->fd, &sb) != 0)
 		rc = FGW_ERR_IO;
-	if (rc == FGW_OK && (why != NULL || ix->st.lines == 0)) {
-		if (why != NULL)
-			log_warn("audit index: %s: %s; rebuilding the index from the log",
-				 path, why);
-		rep->rebuilt = why != NULL;
+	if (rc == FGW_OK && why != NULL) {
+		log_warn("audit index: %s: %s; rebuilding the index from the log", path, why);
+		rep->rebuilt = true;
 		rc = clear(ix, &sb);
+	}
+	/* an empty index takes the identity of the file it starts on */
+	if (rc == FGW_OK && ix->st.lines == 0 && (ix->st.dev != (int64_t)sb.st_dev ||
+						  ix->st.ino != (int64_t)sb.st_ino)) {
+		ix->st.dev = (int64_t)sb.st_dev;
+		ix->st.ino = (int64_t)sb.st_ino;
+		why = "new file";
 	}
 	if (rc == FGW_OK)
 		rc = catalog_prepare(ix->cat, "INSERT INTO audit_index (line, seq, time_ms,"
@@ -442,7 +447,8 @@ static int update_locked(struct indexer *ix, const char *path, struct audit_inde
 		rc = index_tail(ix, size);
 	if (rc == FGW_OK && ix->added > 0)
 		rc = anchor(ix);
-	if (rc == FGW_OK)
+	/* nothing new (only a record still being written): no write at all */
+	if (rc == FGW_OK && (ix->added > 0 || why != NULL))
 		rc = state_put(ix->cat, &ix->st);
 	(void)sqlite3_finalize(ix->insert);
 	(void)sqlite3_finalize(ix->insert_number);
