@@ -20,7 +20,13 @@
  *
  * Rows are keyed by their line number in the file (1-based), which is the
  * record's seq in an intact log; pages are taken by line (keyset), never
- * by OFFSET. Every function returns 0 or a negative FGW_ERR_* code. */
+ * by OFFSET. Every function returns 0 or a negative FGW_ERR_* code.
+ *
+ * Cost, measured on 1 M fax records (tests/bench/bench_web.c, a shared
+ * 2-core VM): the first build takes 9 to 15 s and about 245 MB of catalog;
+ * then an update with nothing new costs ~0.1 ms, a page of 51 rows 0.2 to
+ * 1.3 ms for any single filter (a part of a number goes through a trigram
+ * index), a count capped at 1,000 under 1 ms. */
 #ifndef FAXGW_STORAGE_AUDIT_INDEX_H
 #define FAXGW_STORAGE_AUDIT_INDEX_H
 
@@ -45,17 +51,20 @@ struct audit_index_report {
 /* Brings the index of the log at log_path up to the log's last complete
  * line, rebuilding it when the indexed part changed (see above). Commits
  * every 100,000 lines, so a first build over a large log holds the write
- * lock in steps. Cheap when nothing was appended (a stat, two short reads,
- * one SELECT; no write). Does nothing and returns 0 when cat is inside a
- * caller's transaction. rep may be NULL. FGW_ERR_NOT_FOUND / FGW_ERR_IO
- * when the log cannot be read, FGW_ERR_DB / FGW_ERR_BUSY from SQLite. */
+ * lock in steps; a large catch-up is logged with its time and truncates
+ * the catalog's WAL after. Cheap when nothing was appended (a stat, two
+ * short reads, one SELECT; no write). Does nothing and returns 0 when cat
+ * is inside a caller's transaction. rep may be NULL. FGW_ERR_IO when the
+ * log cannot be opened or read, FGW_ERR_DB / FGW_ERR_BUSY from SQLite;
+ * failures are logged. */
 int audit_index_update(struct catalog *cat, const char *log_path,
 		       struct audit_index_report *rep);
 
 /* Which records: all given conditions hold. Strings NULL or "" mean any;
  * number matches when it is contained in the record's remote_number (or
- * destination); the others must be equal. Times: [from_ms, to_ms), 0 is
- * open. */
+ * destination), case-sensitively; the others must be equal. Times:
+ * [from_ms, to_ms), 0 is open. A malformed line has time 0: only
+ * filters without a date find it. */
 struct audit_index_filter {
 	int64_t from_ms, to_ms;
 	const char *type, *direction, *number, *result, *mailbox;
