@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "common/err.h"
@@ -249,6 +250,77 @@ Test(audit_index, appends_of_several_writers_are_indexed_in_file_order)
 		cr_assert_eq(s.line[i], i + 1);
 		cr_assert_eq(s.seq[i], i + 1, "an intact chain: line %zu is seq %zu", i + 1, i + 1);
 	}
+}
+
+Test(audit_index, two_indexers_on_one_catalog_never_index_a_line_twice)
+{
+	struct catalog *other;
+	struct audit_index_report rep;
+
+	cr_assert_eq(catalog_open(dbpath, &other), FGW_OK);
+	login(log1, "ann");
+	login(log1, "bob");
+	cr_assert_eq(update().added, 2);
+	login(log1, "cy");
+	cr_assert_eq(audit_index_update(other, logpath, &rep), FGW_OK);
+	cr_assert_eq(rep.added, 1, "the other connection starts where the index ends");
+	cr_assert_eq(rep.lines, 3);
+	cr_assert_eq(update().added, 0);
+	cr_assert_eq(count((struct audit_index_filter){ .type = "login" }, 10), 3);
+	catalog_close(other);
+}
+
+/* Another process appends and indexes while this one does the same: every
+ * line is indexed once, in file order, and the chain is whole. */
+static void writer_and_indexer(int rounds)
+{
+	struct catalog *c = NULL;
+	struct audit *a = NULL;
+	struct audit_options opts = { .clock = &clock_fake };
+	struct audit_field f[] = { AUDIT_F_STR("user", "child") };
+	int bad = 0;
+
+	if (catalog_open(dbpath, &c) != FGW_OK)
+		_exit(2);
+	opts.catalog = c;
+	if (audit_open(logpath, key, &opts, &a) != FGW_OK)
+		_exit(3);
+	for (int i = 0; i < rounds; i++)
+		if (audit_append(a, AUDIT_LOGIN, f, 1, NULL) != FGW_OK ||
+		    audit_index_update(c, logpath, NULL) != FGW_OK)
+			bad++;
+	if (audit_close(a) != FGW_OK)
+		bad++;
+	catalog_close(c);
+	_exit(bad == 0 ? 0 : 1);
+}
+
+Test(audit_index, concurrent_writers_and_indexers_index_each_line_once)
+{
+	struct audit_field f[] = { AUDIT_F_STR("user", "parent") };
+	struct seen s;
+	pid_t child;
+	int status = 0;
+
+	cr_assert_eq(audit_close(log1), FGW_OK);   /* no open writer across fork */
+	log1 = NULL;
+	child = fork();
+	cr_assert_geq(child, 0);
+	if (child == 0)
+		writer_and_indexer(150);
+	log1 = open_writer();
+	for (int i = 0; i < 150; i++) {
+		cr_assert_eq(audit_append(log1, AUDIT_LOGIN, f, 1, NULL), FGW_OK);
+		cr_assert_eq(audit_index_update(cat, logpath, NULL), FGW_OK);
+	}
+	cr_assert_eq(waitpid(child, &status, 0), child);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child status %d", status);
+	cr_assert_eq(update().lines, 300);
+	cr_assert_eq(count((struct audit_index_filter){ .type = "login" }, 1000), 300);
+	s = query((struct audit_index_query){ .limit = 64, .below = 64, .ascending = true });
+	for (size_t i = 0; i < s.n; i++)
+		cr_assert_eq(s.seq[i], s.line[i], "line %llu holds seq %llu",
+			     (unsigned long long)s.line[i], (unsigned long long)s.seq[i]);
 }
 
 Test(audit_index, an_incomplete_last_line_waits_until_it_is_complete)
