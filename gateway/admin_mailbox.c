@@ -167,13 +167,16 @@ int admin_mailbox_change_pin(struct store *s, const struct release_policy *p,
 			     const struct admin_actor *who, struct release_lock_info *info,
 			     char *msg, size_t msgsize)
 {
+	const struct release_actor as = {.user = who ? who->user : NULL,
+					 .source = who ? who->source : NULL};
 	int rc;
 
 	msg[0] = '\0';
 	if ((rc = check_pin(new_pin, msg, msgsize)) != FGW_OK)
 		return rc;
-	/* the old PIN goes through the lockout: a PIN change is no way around it */
-	rc = release_unlock(s, p, number, old_pin, store_now_ms(), info);
+	/* the old PIN goes through the lockout (its records name the asker): a
+	 * PIN change is no way around it */
+	rc = release_unlock_as(s, p, number, old_pin, store_now_ms(), who ? &as : NULL, info);
 	if (rc == FGW_OK)
 		rc = store_mailbox_change_pin(s, number, old_pin, new_pin);
 	if (rc == FGW_OK)

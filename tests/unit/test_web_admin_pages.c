@@ -302,6 +302,7 @@ Test(web_admin_pages, pin_change_with_the_old_pin_keeps_the_faxes)
 		    "Current PIN: wrong (1 wrong in a row)");
 	cr_assert_eq(store_mailbox_check_pin(w.st, "55", "1234"), FGW_OK);
 	cr_assert_eq(whm_audit_count(&w, "pin_failure", NULL), 1);
+	cr_assert_eq(whm_audit_count(&w, "pin_failure", "ann"), 1, "the admin is named");
 	assert_post("/admin/mailboxes/pin", "number=55&old_pin=1234&pin=5678&pin2=5678", 200,
 		    "PIN changed");
 	cr_assert_eq(store_mailbox_check_pin(w.st, "55", "5678"), FGW_OK);
