@@ -114,7 +114,7 @@ static int mailbox_row(const struct catalog_mailbox *mb, void *arg)
 
 #define RECENT_MAX 10
 #define DAY_MS (24 * 3600 * 1000LL)
-#define DAY_COUNT_MAX 100000   /* beyond: "more than"; keeps the count cheap */
+#define DAY_COUNT_MAX 10000   /* beyond: "more than"; keeps the count cheap */
 
 static const char *const fax_types[] = { "fax_received", "fax_sent", "fax_failed" };
 #define FAX_TYPES (sizeof fax_types / sizeof fax_types[0])
