@@ -53,9 +53,10 @@ const char *audit_index_number(const struct audit_record *rec)
 void audit_index_derive(const struct audit_record *rec, struct audit_index_cols *c)
 {
 	if (rec == NULL) {
-		*c = (struct audit_index_cols){ .type = AUDIT_INDEX_MALFORMED, .direction = "",
-				    .number = "", .result = "", .mailbox = "",
-				    .user = "", .source = "" };
+		*c = (struct audit_index_cols){
+			.type = AUDIT_INDEX_MALFORMED, .direction = "", .number = "",
+			.result = "", .mailbox = "", .user = "", .source = "",
+		};
 		return;
 	}
 	c->seq = rec->seq;
