@@ -255,6 +255,8 @@ static int send_cancel(struct sip_dialog *d)
 	if (inv == NULL)
 		return FGW_ERR_STATE;
 	d->cancel_sent = true;
+	/* a peer that never answers the CANCEL: the INVITE ends 64*T1 later */
+	ua_timer_ms(inv->timeout, 64LL * d->ua->t1);
 	if (dlg_build(d, "CANCEL", d->invite_cseq, inv->branch, d->request_uri, false, NULL, NULL, 0,
 		      buf, sizeof buf, &n) != FGW_OK)
 		return FGW_ERR_INVALID;
@@ -482,6 +484,9 @@ static void on_answer_timer(evutil_socket_t fd, short what, void *arg)
 		if (d->inv != NULL)
 			(void)txn_respond(d->inv, 408, d->local_tag, NULL, NULL, NULL, 0);
 		dlg_end(d, 408, "timeout: not answered");
+	} else if (d->state == DS_EARLY_OUT && !d->cancel_wanted) {
+		d->ring_timeout = true;
+		(void)sip_dialog_hangup(d);
 	}
 }
 
@@ -697,6 +702,7 @@ static void inv_confirm(struct sip_dialog *d, const struct sipmsg *m)
 		(void)sipb_uri_dest(d->remote_target, d->dest, sizeof d->dest, &proto);
 	}
 	d->state = DS_CONFIRMED;
+	evtimer_del(d->answer_timer);
 	send_ack(d, d->invite_cseq);
 	if (sipb_body_copy(m, &body, &blen) == FGW_OK && body != NULL)
 		(void)dlg_set_sdp(&d->remote_sdp, &d->remote_sdp_len, body, blen);
@@ -718,6 +724,8 @@ static void inv_response(struct txn *x, int status, const struct sipmsg *m)
 
 		if (tag != NULL && d->remote_tag[0] == '\0')
 			(void)str_copy(d->remote_tag, sizeof d->remote_tag, tag);
+		if (!evtimer_pending(d->answer_timer, NULL))
+			ua_timer_ms(d->answer_timer, (int64_t)d->ua->answer_s * 1000);
 		if (d->cancel_wanted && !d->cancel_sent)
 			(void)send_cancel(d);
 		else if (status > 100 && d->ua->cb.on_progress != NULL) {
@@ -746,6 +754,10 @@ static void inv_response(struct txn *x, int status, const struct sipmsg *m)
 	d->inv = NULL;
 	if ((status == 401 || status == 407) && !d->cancel_wanted && retry_with_auth(d, m))
 		return;
+	if (d->ring_timeout) {
+		dlg_end(d, 408, "timeout: not answered");
+		return;
+	}
 	if (status == 487 && d->cancel_wanted) {
 		dlg_end(d, 487, "cancelled");
 		return;

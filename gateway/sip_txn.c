@@ -255,8 +255,11 @@ static void ic_response(struct txn *x, int status, const struct sipmsg *m)
 
 	if (status < 200) {
 		if (fresh) {
+			/* ringing may last: Timer B only covers the silence before
+			 * the first provisional; the dialog's ring limit takes over */
 			x->state = TS_PROCEEDING;
 			evtimer_del(x->retx);
+			evtimer_del(x->timeout);
 			report(x, status, m);
 		}
 	} else if (status < 300) {

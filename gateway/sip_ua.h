@@ -91,7 +91,9 @@ struct sip_ua_options {
 	unsigned t1_ms;                /* 0: 500 (RFC 3261 T1); tests shorten */
 	unsigned t2_ms;                /* 0: 4000 */
 	unsigned t4_ms;                /* 0: 5000 */
-	unsigned answer_timeout_s;     /* 0: 180: unanswered INVITE -> 408 */
+	unsigned answer_timeout_s;     /* 0: 180: an INVITE the app leaves
+					* unanswered gets 408; ours ringing that
+					* long is CANCELled (on_ended 408) */
 };
 
 /* Makes a UA that sends through t (NULL: messages are built but dropped,

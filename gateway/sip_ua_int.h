@@ -88,6 +88,7 @@ struct sip_dialog {
 	void *app;
 	struct txn *inv;                /* our INVITE (outbound) or theirs (inbound) */
 	bool cancel_wanted, cancel_sent, hangup_wanted;
+	bool ring_timeout;              /* we cancelled: nobody answered in time */
 	/* our 2xx awaiting its ACK */
 	char *ok;
 	size_t ok_len;

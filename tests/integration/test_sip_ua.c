@@ -892,3 +892,53 @@ Test(sip_ua, open_transactions_are_bounded)
 	close(r.fd);
 	teardown_pair();
 }
+
+/* A response of the raw peer to the request in r->buf. */
+static void raw_reply(struct raw *r, struct app *to, int status, const char *reason,
+		      const char *to_tag)
+{
+	char via[256], from[256], cid[128], cseq[64], tov[256], resp[2048];
+
+	raw_header(r, "Via: ", via, sizeof via);
+	raw_header(r, "From: ", from, sizeof from);
+	raw_header(r, "Call-ID: ", cid, sizeof cid);
+	raw_header(r, "CSeq: ", cseq, sizeof cseq);
+	raw_header(r, "To: ", tov, sizeof tov);
+	snprintf(resp, sizeof resp,
+		 "SIP/2.0 %d %s\r\nVia: %s\r\nFrom: %s\r\nTo: %s;tag=%s\r\nCall-ID: %s\r\n"
+		 "CSeq: %s\r\nContent-Length: 0\r\n\r\n", status, reason, via, from, tov, to_tag,
+		 cid, cseq);
+	raw_send(r, to, resp);
+}
+
+Test(sip_ua, ringing_outlives_timer_b_until_the_ring_limit_then_cancel)
+{
+	struct raw r;
+	char uri[128], invite[8192];
+	struct sip_ua_options o = { .t1_ms = 50, .t2_ms = 400, .t4_ms = 500, .answer_timeout_s = 5 };
+	struct sip_invite_params p = { .sdp = SDP_A, .sdp_len = strlen(SDP_A) };
+	struct sip_dialog *d;
+
+	pair(0, 0);
+	sip_ua_free(A.ua);
+	cr_assert_eq(sip_ua_new(base, A.t, &o, &callbacks, &A, &A.ua), 0);
+	raw_open(&r);
+	snprintf(uri, sizeof uri, "sip:fax@127.0.0.1:%u", r.port);
+	p.request_uri = uri;
+	cr_assert_eq(sip_ua_invite(A.ua, &p, &A, &d), 0);
+	cr_assert(raw_wait(&r, "INVITE ", 1000));
+	memcpy(invite, r.buf, sizeof invite);
+	raw_reply(&r, &A, 180, "Ringing", "ring");
+	run_until(&A.ended, 1, 4000);          /* past Timer B (3.2 s) */
+	cr_assert_eq(A.ended, 0, "a ringing call ended early: %s", A.end_reason);
+	cr_assert_eq(A.last_progress, 180);
+	cr_assert(raw_wait(&r, "CANCEL ", 3000), "no CANCEL at the ring limit");
+	raw_reply(&r, &A, 200, "OK", "ring");
+	memcpy(r.buf, invite, sizeof invite);
+	raw_reply(&r, &A, 487, "Request Terminated", "ring");
+	run_until(&A.ended, 1, 2000);
+	cr_assert_eq(A.end_status, 408);
+	cr_assert_str_eq(A.end_reason, "timeout: not answered");
+	close(r.fd);
+	teardown_pair();
+}
