@@ -2,9 +2,9 @@
 WEB_SRCS += web/http_parse.c
 WEB_SRCS += web/html.c
 
-# The stylesheet and the password deny-list are compiled into the binary:
+# The stylesheet and the scripts are compiled into the binary:
 # nothing to install beside it, no CDN.
-WEB_EMBED := web/static/style.css config/password-denylist.txt
+WEB_EMBED := web/static/style.css
 $(BUILD)/web/embedded.c: $(WEB_EMBED) web/embed.sh
 	@mkdir -p $(@D)
 	$(if $(Q),@echo "  GEN     $@")
