@@ -96,8 +96,6 @@ void page_send_confirm(struct web_ctx *c);
 void page_send_cancel(struct web_ctx *c);
 void page_jobs(struct web_ctx *c);
 void page_jobs_cancel(struct web_ctx *c);
-/* The dashboard's last 10 fax records from the audit log (not for owners). */
-void web_recent_faxes(struct web_ctx *c);
 
 /* Admin pages (admin.c, admin_users.c). */
 void page_admin_users(struct web_ctx *c);
