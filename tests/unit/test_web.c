@@ -9,6 +9,7 @@
 #include "storage/catalog_users.h"
 #include "storage/store.h"
 #include "storage/setupcode.h"
+#include "common/str.h"
 #include "web/auth.h"
 #include "web/html.h"
 #include "web/web.h"
@@ -137,6 +138,55 @@ Test(web, setup_from_remote_needs_the_code)
 	cr_assert_eq(req("POST", "/setup", NULL, body, "192.0.2.7", &r), 303);
 	web_response_clear(&r);
 	cr_assert_eq(setupcode_check(data, code), FGW_ERR_NOT_FOUND);
+}
+
+/* A session row for ann made the way web_session_start makes one, with
+ * chosen times; cookie gets the matching cookie. Returns its id. */
+static void planted_session(int64_t created, int64_t expires, char *cookie, size_t size,
+			    char id[static AUTH_TOKEN_HEX + 1])
+{
+	struct catalog_session s = {0};
+	char token[AUTH_TOKEN_HEX + 1];
+
+	cr_assert_eq(auth_token_new(token), FGW_OK);
+	cr_assert_eq(auth_token_derive("session", token, id), FGW_OK);
+	cr_assert_eq(str_copy(s.id, sizeof s.id, id), FGW_OK);
+	cr_assert_eq(str_copy(s.user, sizeof s.user, "ann"), FGW_OK);
+	s.created_ms = created;
+	s.expires_ms = expires;
+	cr_assert_eq(catalog_session_insert(store_catalog(st), &s), FGW_OK);
+	cr_assert_eq(str_format(cookie, size, "__Host-faxgw=%s", token), FGW_OK);
+}
+
+static int dashboard_with(const char *cookie)
+{
+	struct web_response r;
+	int status = req("GET", "/dashboard", cookie, NULL, NULL, &r);
+
+	web_response_clear(&r);
+	return status;
+}
+
+Test(web, sessions_end_after_idle_and_absolute_timeouts)
+{
+	const int64_t minute = 60000, now = store_now_ms();
+	char cookie[128], id[AUTH_TOKEN_HEX + 1];
+	struct catalog_session s;
+
+	add_user("ann", "admin", "Tr0ub4dor3x");
+	/* used 5 minutes ago: alive, and the idle expiry moves forward */
+	planted_session(now - 5 * minute, now + 10 * minute, cookie, sizeof cookie, id);
+	cr_assert_eq(dashboard_with(cookie), 200);
+	cr_assert_eq(catalog_session_get(store_catalog(st), id, &s), FGW_OK);
+	cr_assert_gt(s.expires_ms, now + 14 * minute, "activity extends the idle timeout");
+	/* idle for longer than 15 minutes: gone, and the row with it */
+	planted_session(now - 20 * minute, now - 1, cookie, sizeof cookie, id);
+	cr_assert_eq(dashboard_with(cookie), 303);
+	cr_assert_eq(catalog_session_get(store_catalog(st), id, &s), FGW_ERR_NOT_FOUND);
+	/* busy all along, but made more than 8 hours ago: gone all the same */
+	planted_session(now - 8 * 60 * minute - 1, now + 10 * minute, cookie, sizeof cookie, id);
+	cr_assert_eq(dashboard_with(cookie), 303);
+	cr_assert_eq(catalog_session_get(store_catalog(st), id, &s), FGW_ERR_NOT_FOUND);
 }
 
 Test(web, protected_pages_redirect_to_login)
