@@ -135,12 +135,9 @@ static const char *log_tail(const struct dh *h)
 	return n > 4000 ? t + n - 4000 : t;
 }
 
-/* The first *.tif B's office device saved, waiting up to FAX_WAIT_MS. */
-static void received_file(char *path, size_t size)
+/* Waits up to FAX_WAIT_MS for a *.tif in dir; true with its path. */
+static bool first_tif(const char *dir, char *path, size_t size)
 {
-	char dir[4200];
-
-	cr_assert_eq(str_format(dir, sizeof dir, "%s/device", dh_dir(b)), 0);
 	for (int t = 0; t < FAX_WAIT_MS; t += 250) {
 		DIR *d = opendir(dir);
 		struct dirent *e;
@@ -151,14 +148,23 @@ static void received_file(char *path, size_t size)
 				cr_assert_eq(str_format(path, size, "%s/%s", dir, e->d_name), 0);
 				closedir(d);
 				dh_sleep_ms(300);        /* written in one go; let it close */
-				return;
+				return true;
 			}
 		}
 		closedir(d);
 		dh_sleep_ms(250);
 	}
-	cr_assert_fail("B received nothing in %d s\n--- A:\n%s\n--- B:\n%s", FAX_WAIT_MS / 1000,
-		       log_tail(a), log_tail(b));
+	return false;
+}
+
+/* The page B's office device saved. */
+static void received_file(char *path, size_t size)
+{
+	char dir[4200];
+
+	cr_assert_eq(str_format(dir, sizeof dir, "%s/device", dh_dir(b)), 0);
+	cr_assert(first_tif(dir, path, size), "B received nothing in %d s\n--- A:\n%s\n--- B:\n%s",
+		  FAX_WAIT_MS / 1000, log_tail(a), log_tail(b));
 }
 
 static void audit_has(struct dh *h, const char *needle, int wait_ms)
@@ -318,28 +324,14 @@ static void device_registered(void)
 		       log_tail(a), log_tail(b));
 }
 
-/* The page A's simulated far end saved, waiting up to FAX_WAIT_MS. */
+/* The page A's simulated far end saved. */
 static void far_end_file(char *path, size_t size)
 {
 	char dir[4200];
 
 	cr_assert_eq(str_format(dir, sizeof dir, "%s/far", dh_dir(a)), 0);
-	for (int t = 0; t < FAX_WAIT_MS; t += 250) {
-		DIR *d = opendir(dir);
-		struct dirent *e;
-		cr_assert_not_null(d, "%s", dir);
-		while ((e = readdir(d)) != NULL)
-			if (strstr(e->d_name, ".tif") != NULL) {
-				cr_assert_eq(str_format(path, size, "%s/%s", dir, e->d_name), 0);
-				closedir(d);
-				dh_sleep_ms(300);
-				return;
-			}
-		closedir(d);
-		dh_sleep_ms(250);
-	}
-	cr_assert_fail("nothing reached A's far end\n--- A:\n%s\n--- B:\n%s", log_tail(a),
-		       log_tail(b));
+	cr_assert(first_tif(dir, path, size), "nothing reached A's far end\n--- A:\n%s\n--- B:\n%s",
+		  log_tail(a), log_tail(b));
 }
 
 Test(sip_fax, office_device_registers_dials_by_request_uri_and_is_queued)
