@@ -61,9 +61,13 @@ struct sip_ua_callbacks {
 	 * is not reported: the UA retries after the RFC 3261 14.1 wait. */
 	void (*on_reinvite_result)(void *arg, struct sip_dialog *d, int status,
 				   const char *sdp, size_t len);
-	/* The dialog is over: reason in words ("bye", "cancelled", "rejected
-	 * 486", "timeout", "session expired", "hangup", "shutdown"), status the
-	 * SIP status that ended it (0 for BYE/hangup). Exactly once. */
+	/* The dialog is over: reason in words ("bye": the peer's BYE;
+	 * "hangup": ours; "cancelled"; "rejected 486"; "timeout" (no answer
+	 * at all); "timeout: not answered" (rang past answer_timeout_s);
+	 * "timeout: no ACK"; "session expired"; "session refresh failed";
+	 * "re-INVITE failed"; "shutdown"), status the SIP status that ended
+	 * it (0 for a BYE either way). Exactly once, never from inside a
+	 * sip_dialog_* call. */
 	void (*on_ended)(void *arg, struct sip_dialog *d, int status, const char *reason);
 	/* An out-of-dialog request other than INVITE, OPTIONS, ACK and CANCEL
 	 * (REGISTER, MESSAGE, ...). The app writes a complete response into
@@ -225,7 +229,8 @@ int sip_dialog_answer(struct sip_dialog *d, const char *sdp, size_t len);
  * Returns 0, FGW_ERR_STATE or FGW_ERR_INVALID. */
 int sip_dialog_reject(struct sip_dialog *d, int status);
 
-/* Confirmed call: sends a re-INVITE with a new offer; the result comes in
+/* Confirmed call: sends a re-INVITE with a new offer (held until the ACK
+ * when our 2xx has not been ACKed yet); the result comes in
  * on_reinvite_result. Returns 0, FGW_ERR_BUSY (a re-INVITE of ours or the
  * peer's is in progress), FGW_ERR_STATE, FGW_ERR_TOO_LARGE or FGW_ERR_IO. */
 int sip_dialog_reinvite(struct sip_dialog *d, const char *sdp, size_t len);
