@@ -132,7 +132,7 @@ static bool from_trunk(struct sip_service *s, const struct sipmsg *req,
 		       const struct sip_source *src)
 {
 	struct source_probe p = { .addr = src->addr };
-	if (has_credentials(req))
+	if (!s->trunk_sip || has_credentials(req))
 		return false;
 	if (!sip_cidr_match(s->peers, s->npeers, &src->sa) && !sip_trunk_is_proxy(s, src))
 		return false;
@@ -150,7 +150,7 @@ static int svc_authorize(void *arg, const struct sipmsg *req, const struct sip_s
 	*len = 0;
 	if (from_trunk(s, req, src))
 		return str_copy(who, who_size, "trunk");
-	if (s->reg == NULL)
+	if (s->reg == NULL || !s->device_sip)
 		return FGW_ERR_DENIED;
 	rc = sip_registrar_authorize(s->reg, req, src->addr, who, who_size, resp, size, len);
 	if (rc < 0)
@@ -163,7 +163,7 @@ static int svc_request(void *arg, const struct sipmsg *req, const struct sip_sou
 {
 	struct sip_service *s = arg;
 
-	if (s->reg == NULL || strcmp(sipmsg_method(req), "REGISTER") != 0)
+	if (s->reg == NULL || !s->device_sip || strcmp(sipmsg_method(req), "REGISTER") != 0)
 		return FGW_ERR_UNSUPPORTED;
 	int rc = sip_registrar_handle_register(s->reg, req, src->addr, resp, size, len);
 	return rc > 0 ? FGW_OK : FGW_ERR_INVALID;
@@ -260,6 +260,9 @@ int sip_service_new(struct event_base *base, const struct config *cfg,
 		return FGW_ERR_NOMEM;
 	s->base = base;
 	s->reg = reg;
+	/* a simulated line takes no SIP calls: its side is refused here */
+	s->trunk_sip = strcmp(config_str(cfg, "lines", "trunk_kind"), "sip") == 0;
+	s->device_sip = strcmp(config_str(cfg, "lines", "device_kind"), "sip") == 0;
 	struct sip_ua_options o = {
 		.user = "faxgw",
 		.max_calls = (unsigned)config_int(cfg, "sip", "max_calls"),

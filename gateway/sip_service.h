@@ -6,7 +6,9 @@
  * it expires, retried after a failure).
  *
  * It starts only when [lines] trunk_kind or device_kind is sip: a daemon
- * of simulated lines opens no SIP port. The call layer (sip_calls) finds
+ * of simulated lines opens no SIP port. A simulated side takes no SIP
+ * calls: with trunk_kind = simulation no INVITE counts as the trunk's, with
+ * device_kind = simulation REGISTER gets 405 and devices are refused. The call layer (sip_calls) finds
  * the service with daemon_sip() and registers its dialog callbacks with
  * sip_service_set_calls. */
 #ifndef FAXGW_GATEWAY_SIP_SERVICE_H

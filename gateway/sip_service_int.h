@@ -48,6 +48,7 @@ struct sip_service {
 	struct sip_registrar *reg;
 	struct sip_ua_callbacks calls;
 	void *calls_arg;
+	bool trunk_sip, device_sip;     /* [lines] trunk_kind / device_kind = sip */
 	struct sip_cidr peers[SIP_SERVICE_PEERS_MAX];
 	size_t npeers;
 	struct sip_trunk_reg trunk;

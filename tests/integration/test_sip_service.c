@@ -319,3 +319,19 @@ Test(sip_service, options_answered_and_register_405_without_registrar)
 	sip_service_free(s);
 	config_free(cfg);
 }
+
+Test(sip_service, a_simulated_trunk_takes_no_sip_trunk_calls)
+{
+	struct config *cfg = load("[lines]\ndevice_kind = sip\n[sip]\nlisten = 127.0.0.1:0\n");
+	struct sip_service *s;
+	const struct sip_ua_callbacks calls = { .on_invite = call_invite };
+
+	cr_assert_eq(sip_service_new(base, cfg, NULL, &s), 0);
+	sip_service_set_calls(s, &calls, NULL);
+	invite_service(s);        /* from 127.0.0.1, inside trunk_peers */
+	run_until(&P.ended, 1, 3000);
+	cr_assert_eq(P.end_status, 403);
+	cr_assert_eq(invites, 0);
+	sip_service_free(s);
+	config_free(cfg);
+}
