@@ -249,6 +249,26 @@ static int read_peers(struct sip_service *s, const struct config *cfg)
 	return FGW_OK;
 }
 
+/* Our address goes into every Via and Contact: it must be one a peer can
+ * reach, so the wildcard addresses are refused. */
+static int check_listen(const char *listen)
+{
+	struct sockaddr_storage sa;
+	socklen_t len;
+
+	if (sip_addr_parse(listen, true, &sa, &len) != FGW_OK)
+		return FGW_OK;   /* the transport says what is wrong */
+	bool any = sa.ss_family == AF_INET
+		   ? ((struct sockaddr_in *)&sa)->sin_addr.s_addr == htonl(INADDR_ANY)
+		   : IN6_IS_ADDR_UNSPECIFIED(&((struct sockaddr_in6 *)&sa)->sin6_addr);
+	if (!any)
+		return FGW_OK;
+	log_error("[sip] listen = %s: give the address peers reach faxgw at (e.g. "
+		  "192.168.10.2:5060), not a wildcard: it is written into every Via and Contact",
+		  listen);
+	return FGW_ERR_CONFIG;
+}
+
 int sip_service_new(struct event_base *base, const struct config *cfg,
 		    struct sip_registrar *reg, struct sip_service **out)
 {
@@ -268,7 +288,8 @@ int sip_service_new(struct event_base *base, const struct config *cfg,
 		.max_calls = (unsigned)config_int(cfg, "sip", "max_calls"),
 		.session_expires = (unsigned)config_int(cfg, "sip", "session_expires"),
 	};
-	if ((rc = read_peers(s, cfg)) != FGW_OK ||
+	if ((rc = check_listen(config_str(cfg, "sip", "listen"))) != FGW_OK ||
+	    (rc = read_peers(s, cfg)) != FGW_OK ||
 	    (rc = sip_transport_new(base, config_str(cfg, "sip", "listen"), svc_receive, s,
 				    &s->t)) != FGW_OK ||
 	    (rc = sip_ua_new(base, s->t, &o, &svc_callbacks, s, &s->ua)) != FGW_OK ||

@@ -335,3 +335,16 @@ Test(sip_service, a_simulated_trunk_takes_no_sip_trunk_calls)
 	sip_service_free(s);
 	config_free(cfg);
 }
+
+Test(sip_service, wildcard_listen_address_refused)
+{
+	struct config *cfg = load("[lines]\ntrunk_kind = sip\n[sip]\nlisten = 0.0.0.0:0\n");
+	struct config *cfg6 = load("[lines]\ntrunk_kind = sip\n[sip]\nlisten = [::]:0\n");
+	struct sip_service *s = NULL;
+
+	cr_assert_eq(sip_service_new(base, cfg, NULL, &s), FGW_ERR_CONFIG);
+	cr_assert_eq(sip_service_new(base, cfg6, NULL, &s), FGW_ERR_CONFIG);
+	cr_assert_null(s);
+	config_free(cfg);
+	config_free(cfg6);
+}
