@@ -30,6 +30,7 @@
 #include "tests/support/fax_harness.h"
 #include "tests/support/ini_edit.h"
 #include "tests/support/netns.h"
+#include "tests/support/sip_device.h"
 
 #define ONE_PAGE "tiff/asterisk-testsuite__udptl_1page.tif"
 #define NUMBER "0312345678"
@@ -268,7 +269,7 @@ Test(sip_fax, t38_offer_refused_then_called_again_in_g711)
 
 /* A: the gateway, with a SIP device line and a simulated trunk whose far
  * end saves into DIR/far. */
-static void start_gateway_for_device(unsigned p)
+static void start_gateway_for_device(unsigned p, const char *double_entry)
 {
 	const char *path;
 	char v[64];
@@ -285,7 +286,7 @@ static void start_gateway_for_device(unsigned p)
 	ini_set(path, "sip", "device_t38", "yes");
 	dh_start(a);
 	cr_assert_eq(dh_cli(a, NULL, true, &r, "device", "set", DEVICE, "--kind", "mfp",
-			    "--double-entry", "no", NULL), 0, "%s%s", r.out, r.err);
+			    "--double-entry", double_entry, NULL), 0, "%s%s", r.out, r.err);
 	cr_assert_eq(dh_cli(a, DEVICE_PW "\n", true, &r, "sip", "password", DEVICE, "--stdin",
 			    "--config", path, NULL), 0, "%s%s", r.out, r.err);
 }
@@ -339,7 +340,7 @@ Test(sip_fax, office_device_registers_dials_by_request_uri_and_is_queued)
 	unsigned p = base_port();
 	char path[4400], msg[256];
 
-	start_gateway_for_device(p);
+	start_gateway_for_device(p, "no");
 	start_device_daemon(p);
 	device_registered();
 	send_fax(b);
@@ -358,6 +359,39 @@ Test(sip_fax, office_device_registers_dials_by_request_uri_and_is_queued)
 	no_call_left(b);
 	stops_cleanly(a);
 	stops_cleanly(b);
+}
+
+/* An analog-style machine: dials the extension, then both entries by DTMF
+ * (RFC 4733 events, then in-band tones) through the double entry. */
+Test(sip_fax, office_device_double_entry_by_rfc4733_and_inband_dtmf)
+{
+	unsigned p = base_port();
+	char path[4400], msg[256], ports[32];
+	struct sip_device_result res;
+	struct sip_device_opts o = {.user = DEVICE, .password = DEVICE_PW, .dial_user = "fax",
+				    .events = NUMBER "#", .tones = NUMBER "#",
+				    .file = testdata(ONE_PAGE), .rtp_ports = ports,
+				    .timeout_s = 150};
+	char gw[64];
+
+	start_gateway_for_device(p, "yes");
+	cr_assert_eq(str_format(gw, sizeof gw, "127.0.0.1:%u", p), 0);
+	cr_assert_eq(str_format(ports, sizeof ports, "%u-%u", p + 60, p + 98), 0);
+	o.gateway = gw;
+	sip_device_run(&o, &res);
+	cr_assert(res.answered, "%s", log_tail(a));
+	cr_assert(res.fax_done && res.fax_err == 0 && res.pages_sent == 1,
+		  "done %d err %d pages %d\n%s", res.fax_done, res.fax_err, res.pages_sent,
+		  log_tail(a));
+	cr_assert(res.reinvite_refused, "device_t38 = yes: the gateway asks for T.38");
+	far_end_file(path, sizeof path);
+	cr_assert_eq(tiff_compare(testdata(ONE_PAGE), path, msg, sizeof msg), 0, "%s", msg);
+	cr_assert(dh_log_has(a, "double entry required", 0), "%s", log_tail(a));
+	cr_assert(dh_log_has(a, "number " NUMBER " accepted", 0), "%s", log_tail(a));
+	cr_assert(dh_log_has(a, "the peer refused T.38 (488); the fax goes on in G.711", 0),
+		  "%s", log_tail(a));
+	no_call_left(a);
+	stops_cleanly(a);
 }
 
 Test(sip_fax, t38_with_one_percent_loss_between_namespaces)
