@@ -117,6 +117,9 @@ level() {  # $1: mode, $2: N
   printf '  %-5s N=%-4d late frames %-6d pages intact %d/%d  CPU %.1f ms per call  [%s]\n' \
     "$mode" "$n" "$late" "$intact" "$n" "$(echo "($c1 - $c0) * 1000 / $hz / $n" | bc -l)" "$gen"
   [[ -s $tmp/gen.err ]] && sed 's/^/    generator: /' "$tmp/gen.err" | head -5
+  # Late ticks in the generator too: the whole machine stalled (another
+  # process), not faxgwd alone; the level still counts as failed.
+  [[ $late -gt 0 && $gen != *" 0 of "* ]] && echo "    (the generator was late too: a machine-wide stall)"
   return 0
 }
 
