@@ -5,6 +5,7 @@
  * registrar that challenges with our own digest server (right and wrong
  * password). */
 #include <criterion/criterion.h>
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 #include "gateway/config.h"
 #include "gateway/sip_digest.h"
 #include "gateway/sip_service.h"
+#include "gateway/sip_service_int.h"
 #include "gateway/sip_transport.h"
 #include "gateway/sip_ua.h"
 #include "gateway/sipmsg.h"
@@ -347,4 +349,42 @@ Test(sip_service, wildcard_listen_address_refused)
 	cr_assert_null(s);
 	config_free(cfg);
 	config_free(cfg6);
+}
+
+static bool in_list(const char *list, const char *ip)
+{
+	struct sip_cidr nets[SIP_SERVICE_PEERS_MAX];
+	struct sockaddr_storage sa;
+	socklen_t len;
+	size_t n;
+	char addr[80];
+
+	snprintf(addr, sizeof addr, strchr(ip, ':') ? "[%s]:5060" : "%s:5060", ip);
+	cr_assert_eq(sip_cidr_parse_list(list, nets, SIP_SERVICE_PEERS_MAX, &n), 0, "%s", list);
+	cr_assert_eq(sip_addr_parse(addr, false, &sa, &len), 0, "%s", addr);
+	return sip_cidr_match(nets, n, &sa);
+}
+
+Test(sip_cidr, trunk_peers_networks_match_by_prefix)
+{
+	struct sip_cidr nets[4];
+	size_t n;
+
+	cr_assert(in_list("127.0.0.0/8", "127.1.2.3"));
+	cr_assert_not(in_list("10.0.0.0/8", "127.0.0.1"));
+	cr_assert(in_list("192.0.2.0/25, 10.0.0.0/8", "10.200.0.1"));
+	cr_assert_not(in_list("192.0.2.0/25", "192.0.2.200"));
+	cr_assert(in_list("192.0.2.7", "192.0.2.7"));
+	cr_assert_not(in_list("192.0.2.7", "192.0.2.8"));
+	cr_assert(in_list("2001:db8::/32", "2001:db8:1::5"));
+	cr_assert_not(in_list("2001:db8::/32", "2001:db9::5"));
+	cr_assert(in_list("::1", "::1"));
+	cr_assert_not(in_list("127.0.0.1/32", "::1"), "no v4/v6 mixing");
+	cr_assert(in_list("0.0.0.0/0", "198.51.100.1"));
+	cr_assert_not(in_list("", "127.0.0.1"), "an empty list takes no one");
+	cr_assert_eq(sip_cidr_parse_list("1.2.3.4/33", nets, 4, &n), FGW_ERR_INVALID);
+	cr_assert_eq(sip_cidr_parse_list("1.2.3.4/x", nets, 4, &n), FGW_ERR_INVALID);
+	cr_assert_eq(sip_cidr_parse_list("example.com", nets, 4, &n), FGW_ERR_INVALID);
+	cr_assert_eq(sip_cidr_parse_list("1.1.1.1,2.2.2.2,3.3.3.3,4.4.4.4,5.5.5.5", nets, 4, &n),
+		     FGW_ERR_TOO_LARGE);
 }
