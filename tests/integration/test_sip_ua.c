@@ -25,7 +25,7 @@
 #define SDP_A3 "v=0\r\no=a 1 3 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=image 4004 udptl t38\r\n"
 #define SDP_T38B "v=0\r\no=b 1 2 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=image 5002 udptl t38\r\n"
 
-enum on_invite_do { ANSWER, RING, NOTHING };
+enum on_invite_do { ANSWER, RING, EARLY_MEDIA, NOTHING };
 
 /* One user agent and what its callbacks saw. */
 struct app {
@@ -68,6 +68,8 @@ static void cb_invite(void *arg, struct sip_dialog *d, const struct sipmsg *req,
 		cr_assert_eq(sip_dialog_reinvite(d, SDP_T38B, strlen(SDP_T38B)), 0);
 	else if (a->invite_do == RING)
 		cr_assert_eq(sip_dialog_progress(d, 180, NULL, 0), 0);
+	else if (a->invite_do == EARLY_MEDIA)
+		cr_assert_eq(sip_dialog_progress(d, 183, SDP_B, strlen(SDP_B)), 0);
 }
 
 static void cb_answered(void *arg, struct sip_dialog *d, const char *sdp, size_t len)
@@ -84,10 +86,9 @@ static void cb_progress(void *arg, struct sip_dialog *d, int status, const char 
 	struct app *a = arg;
 
 	(void)d;
-	(void)sdp;
-	(void)len;
 	a->progress++;
 	a->last_progress = status;
+	copy_sdp(a->answer_sdp, sizeof a->answer_sdp, sdp, len);
 }
 
 static void cb_reinvite(void *arg, struct sip_dialog *d, const char *sdp, size_t len)
@@ -940,5 +941,29 @@ Test(sip_ua, ringing_outlives_timer_b_until_the_ring_limit_then_cancel)
 	cr_assert_eq(A.end_status, 408);
 	cr_assert_str_eq(A.end_reason, "timeout: not answered");
 	close(r.fd);
+	teardown_pair();
+}
+
+Test(sip_ua, early_media_183_then_answer_then_a_rejection_status_reported)
+{
+	pair(0, 0);
+	B.invite_do = EARLY_MEDIA;
+	call_b(SIP_PROTO_UDP);
+	run_until(&A.progress, 1, 3000);
+	cr_assert_eq(A.last_progress, 183);
+	cr_assert_str_eq(A.answer_sdp, SDP_B, "183 carries the early SDP");
+	cr_assert_eq(sip_dialog_progress(B.d, 200, NULL, 0), FGW_ERR_INVALID);
+	cr_assert_eq(sip_dialog_answer(B.d, SDP_B, strlen(SDP_B)), 0);
+	cr_assert_eq(sip_dialog_answer(B.d, SDP_B, strlen(SDP_B)), FGW_ERR_STATE);
+	run_until(&A.answered, 1, 3000);
+	cr_assert_eq(A.answered, 1);
+	/* a second call refused with 503: the status reaches on_ended */
+	B.invite_do = NOTHING;
+	call_b(SIP_PROTO_UDP);
+	run_until(&B.invites, 2, 3000);
+	cr_assert_eq(sip_dialog_reject(B.d, 503), 0);
+	run_until(&A.ended, 1, 3000);
+	cr_assert_eq(A.end_status, 503);
+	cr_assert_str_eq(A.end_reason, "rejected 503");
 	teardown_pair();
 }
