@@ -1,6 +1,7 @@
 /* Queued jobs sent over SIP: INVITE to the trunk or to the office
  * device's registered contact, the fax once answered, and what the queue
  * hears when no fax call came about. */
+#include <event2/event.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -18,6 +19,7 @@
 #include "gateway/sip_ua.h"
 
 #define URI_MAX 300
+#define ANSWER_WAIT_S 60          /* ringing longer than this: no answer */
 
 /* The number as a Request-URI user: digits, '+', '*', '#'; the rest (spaces,
  * dashes) dropped. */
@@ -104,6 +106,27 @@ static int invite(struct sc_call *c, bool device, enum sc_t38 t38)
 	return sip_ua_invite(sip_service_ua(c->m->svc), &p, c, &c->dlg);
 }
 
+/* Nobody answered in time: CANCEL; the queue hears "no answer". */
+static void on_no_answer(evutil_socket_t fd, short what, void *arg)
+{
+	struct sc_call *c = arg;
+
+	(void)fd, (void)what;
+	if (c->in_call || c->dlg == NULL)
+		return;
+	(void)str_format(c->detail, sizeof c->detail, "no answer within %d s", ANSWER_WAIT_S);
+	sc_hangup(c, c->detail);
+}
+
+static void wait_for_answer(struct sc_call *c)
+{
+	struct timeval t = {ANSWER_WAIT_S, 0};
+
+	c->tick = evtimer_new(daemon_base(c->m->d), on_no_answer, c);
+	if (c->tick == NULL || evtimer_add(c->tick, &t) != 0)
+		log_warn("sip: call %s: no answer timer; the call waits for the peer", c->label);
+}
+
 /* Makes and places the call of att's job with T.38 policy t38. */
 static int place_call(struct sip_calls *m, struct queue_attempt *att,
 		      const struct catalog_outjob *job, bool force_audio)
@@ -130,6 +153,7 @@ static int place_call(struct sip_calls *m, struct queue_attempt *att,
 	}
 	log_info("sip: call %s: calling %s%s", c->label, job->job.destination,
 		 c->on_t38 ? " (T.38 offered)" : "");
+	wait_for_answer(c);
 	return 0;
 }
 
@@ -159,6 +183,9 @@ void sc_out_answered(struct sc_call *c, const char *sdp, size_t len)
 {
 	struct fax_endpoint *ep = NULL;
 	int rc = sc_media_answered(c, sdp, len);
+
+	if (c->tick != NULL)
+		event_del(c->tick);
 
 	if (rc == 0)
 		rc = sc_endpoint(c, c->on_t38 ? FAX_T38 : FAX_AUDIO, &ep);
@@ -190,7 +217,8 @@ void sc_out_ended(struct sc_call *c, int status, const char *reason)
 
 	if (status == 486 || status == 600 || status == 603)
 		res = QUEUE_BUSY;
-	else if (status == 408 || status == 480 || status == 487)
+	else if (status == 408 || status == 480 || status == 487 ||
+		 strncmp(c->detail, "no answer", 9) == 0)
 		res = QUEUE_NO_ANSWER;
 	if (c->detail[0] != '\0')
 		(void)str_copy(text, sizeof text, c->detail);
