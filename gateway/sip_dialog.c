@@ -487,6 +487,10 @@ static void on_answer_timer(evutil_socket_t fd, short what, void *arg)
 	} else if (d->state == DS_EARLY_OUT && !d->cancel_wanted) {
 		d->ring_timeout = true;
 		(void)sip_dialog_hangup(d);
+	} else if (d->state == DS_CONFIRMED && d->reinv_in != NULL) {
+		/* the app left the peer's offer unanswered: refuse it so that
+		 * neither side's re-INVITEs stay blocked */
+		(void)sip_dialog_reject_reinvite(d, 500);
 	}
 }
 

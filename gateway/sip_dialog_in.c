@@ -252,6 +252,10 @@ void dlg_reinvite_in(struct sip_dialog *d, struct txn *x, const struct sipmsg *r
 	d->reinv_in = x;
 	x->dlg = d;
 	d->in_update = update;
+	ua_timer_ms(d->answer_timer, 64LL * d->ua->t1);
+	/* the app may take its time: 100 stops the peer's Timer B */
+	if (!update)
+		(void)txn_respond(x, 100, NULL, NULL, NULL, NULL, 0);
 	d->ua->cb.on_reinvite(d->ua->arg, d, d->in_offer, d->in_offer_len);
 }
 
@@ -266,6 +270,7 @@ int sip_dialog_answer_reinvite(struct sip_dialog *d, const char *sdp, size_t len
 		return rc;
 	(void)dlg_set_sdp(&d->remote_sdp, &d->remote_sdp_len, d->in_offer, d->in_offer_len);
 	d->reinv_in = NULL;
+	evtimer_del(d->answer_timer);
 	dlg_send_ok(d, x, sdp, len);
 	dlg_session_start(d);
 	return x->status == 200 ? FGW_OK : FGW_ERR_IO;
@@ -281,6 +286,7 @@ int sip_dialog_reject_reinvite(struct sip_dialog *d, int status)
 		return FGW_ERR_INVALID;
 	d->reinv_in = NULL;
 	x->dlg = NULL;
+	evtimer_del(d->answer_timer);
 	return txn_respond(x, status, NULL, NULL, NULL, NULL, 0);
 }
 

@@ -260,6 +260,10 @@ static void ic_response(struct txn *x, int status, const struct sipmsg *m)
 			x->state = TS_PROCEEDING;
 			evtimer_del(x->retx);
 			evtimer_del(x->timeout);
+			/* a re-INVITE has no ring limit: bound it generously (the
+			 * peer's own limit on its app is 64*T1) */
+			if (x->dlg != NULL && x->dlg->inv != x)
+				ua_timer_ms(x->timeout, 128LL * x->ua->t1);
 			report(x, status, m);
 		}
 	} else if (status < 300) {

@@ -53,7 +53,7 @@ struct sip_ua_callbacks {
 			    const char *sdp, size_t len);
 	/* The peer sent a re-INVITE (or UPDATE) with a changed offer. The app
 	 * calls sip_dialog_answer_reinvite or sip_dialog_reject_reinvite (488)
-	 * now or later. */
+	 * now or later (after 64*T1 without either, the UA answers 500). */
 	void (*on_reinvite)(void *arg, struct sip_dialog *d, const char *sdp, size_t len);
 	/* The final answer to our sip_dialog_reinvite: status 200 with the
 	 * answer SDP, or a failure status (488, 408, 500...) with len 0; the

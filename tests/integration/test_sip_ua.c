@@ -34,6 +34,7 @@ struct app {
 	enum on_invite_do invite_do;
 	int reinvite_reject;          /* 0: accept with reinvite_answer */
 	bool reinvite_on_answer;      /* re-INVITE right after answering */
+	bool reinvite_ignore;         /* leave the peer's re-INVITE unanswered */
 	const char *reinvite_answer;
 	int invites, answered, progress, reinvites, results, ended;
 	int last_progress, last_result, end_status;
@@ -97,6 +98,8 @@ static void cb_reinvite(void *arg, struct sip_dialog *d, const char *sdp, size_t
 
 	a->reinvites++;
 	copy_sdp(a->reinvite_sdp, sizeof a->reinvite_sdp, sdp, len);
+	if (a->reinvite_ignore)
+		return;
 	if (a->reinvite_reject)
 		cr_assert_eq(sip_dialog_reject_reinvite(d, a->reinvite_reject), 0);
 	else
@@ -965,5 +968,22 @@ Test(sip_ua, early_media_183_then_answer_then_a_rejection_status_reported)
 	run_until(&A.ended, 1, 3000);
 	cr_assert_eq(A.end_status, 503);
 	cr_assert_str_eq(A.end_reason, "rejected 503");
+	teardown_pair();
+}
+
+Test(sip_ua, reinvite_the_app_never_answers_gets_500_and_the_dialog_moves_on)
+{
+	pair(0, 0);
+	established();
+	B.reinvite_ignore = true;
+	cr_assert_eq(sip_dialog_reinvite(A.d, SDP_T38, strlen(SDP_T38)), 0);
+	run_until(&A.results, 1, 6000);      /* 64 * T1 = 3.2 s */
+	cr_assert_eq(A.last_result, 500);
+	cr_assert_eq(sip_dialog_answer_reinvite(B.d, SDP_T38B, strlen(SDP_T38B)), FGW_ERR_STATE);
+	B.reinvite_ignore = false;
+	cr_assert_eq(sip_dialog_reinvite(B.d, SDP_T38B, strlen(SDP_T38B)), 0, "B not blocked");
+	A.reinvite_answer = SDP_T38;
+	run_until(&B.results, 1, 3000);
+	cr_assert_eq(B.last_result, 200);
 	teardown_pair();
 }
