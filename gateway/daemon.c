@@ -67,6 +67,7 @@ struct daemon {
 	struct simline_set *lines;
 	struct call_registry *calls;
 	struct hook *hooks;
+	struct hook *reload_hooks;    /* run in order after a reload applied */
 	inbound_forward_fn forward;
 	void *forward_arg;
 	struct timespec started;
@@ -168,6 +169,13 @@ static void audit_config_change(struct daemon *d, const char *result, unsigned e
 
 /* ---- reload ------------------------------------------------------------ */
 
+/* True when a line is SIP, so the SIP service runs. */
+static bool daemon_kind_is_sip(const struct config *cfg)
+{
+	return strcmp(config_str(cfg, "lines", "trunk_kind"), "sip") == 0 ||
+	       strcmp(config_str(cfg, "lines", "device_kind"), "sip") == 0;
+}
+
 /* Keys that bind what start-up did once: changing them needs a restart. */
 static const char *restart_key(const struct config *old, const struct config *new)
 {
@@ -175,6 +183,33 @@ static const char *restart_key(const struct config *old, const struct config *ne
 		return "[general] data_dir";
 	if (strcmp(config_str(old, "general", "user"), config_str(new, "general", "user")))
 		return "[general] user";
+	/* The lines' kinds decide which services started. The SIP service
+	 * binds its sockets before the privilege drop and keeps its trunk
+	 * and limits from start-up; what each call reads (T.38 policy,
+	 * redundancy, jitter, the trunk's address for calls out) and the
+	 * registrar's settings (a reload hook) follow a reload. */
+	static const struct { const char *section, *key, *label; } bound[] = {
+		{"lines", "trunk_kind", "[lines] trunk_kind"},
+		{"lines", "device_kind", "[lines] device_kind"},
+		{"sip", "listen", "[sip] listen"},
+		{"sip", "rtp_address", "[sip] rtp_address"},
+		{"sip", "rtp_ports", "[sip] rtp_ports"},
+		{"sip", "trunk_peers", "[sip] trunk_peers"},
+		{"sip", "trunk_mode", "[sip] trunk_mode"},
+		{"sip", "trunk_proxy", "[sip] trunk_proxy"},
+		{"sip", "trunk_user", "[sip] trunk_user"},
+		{"sip", "trunk_password", "[sip] trunk_password"},
+		{"sip", "trunk_expires", "[sip] trunk_expires"},
+		{"sip", "trunk_transport", "[sip] trunk_transport"},
+		{"sip", "max_calls", "[sip] max_calls"},
+		{"sip", "session_expires", "[sip] session_expires"},
+	};
+	bool sip_running = daemon_kind_is_sip(old);
+	for (size_t i = 0; i < sizeof bound / sizeof bound[0]; i++)
+		if ((sip_running || bound[i].section[0] == 'l') &&
+		    strcmp(config_str(old, bound[i].section, bound[i].key),
+			   config_str(new, bound[i].section, bound[i].key)) != 0)
+			return bound[i].label;
 	return NULL;
 }
 
@@ -207,6 +242,8 @@ static void reload(struct daemon *d)
 	apply_log_level(d);
 	simline_set_configure(d->lines, cfg);
 	call_registry_set_frames(d->calls, (unsigned)config_int(cfg, "daemon", "frames_per_turn"));
+	for (struct hook *h = d->reload_hooks; h != NULL; h = h->next)
+		h->fn(h->arg);
 	log_info("configuration reloaded from %s", d->config_path);
 	audit_config_change(d, "applied", 0);
 }
@@ -513,6 +550,20 @@ int daemon_on_shutdown(struct daemon *d, void (*fn)(void *arg), void *arg)
 	return 0;
 }
 
+int daemon_on_reload(struct daemon *d, void (*fn)(void *arg), void *arg)
+{
+	struct hook *h = calloc(1, sizeof *h), **tail = &d->reload_hooks;
+
+	if (h == NULL)
+		return FGW_ERR_NOMEM;
+	h->fn = fn;
+	h->arg = arg;
+	while (*tail != NULL)
+		tail = &(*tail)->next;
+	*tail = h;
+	return 0;
+}
+
 static void free_event(struct event *ev)
 {
 	if (ev != NULL)
@@ -530,6 +581,11 @@ void daemon_free(struct daemon *d)
 	while (d->hooks != NULL) {
 		struct hook *h = d->hooks;
 		d->hooks = h->next;
+		free(h);
+	}
+	while (d->reload_hooks != NULL) {
+		struct hook *h = d->reload_hooks;
+		d->reload_hooks = h->next;
 		free(h);
 	}
 	if (d->store != NULL && store_close(d->store) != 0)

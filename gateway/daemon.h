@@ -92,6 +92,11 @@ const char *daemon_stop_reason(const struct daemon *d);
  * Returns 0 or FGW_ERR_NOMEM. */
 int daemon_on_shutdown(struct daemon *d, void (*fn)(void *arg), void *arg);
 
+/* Registers fn(arg) to run after a SIGHUP reload was applied (daemon_config
+ * is then the new configuration), in the order registered; a refused
+ * reload runs none. Returns 0 or FGW_ERR_NOMEM. */
+int daemon_on_reload(struct daemon *d, void (*fn)(void *arg), void *arg);
+
 struct sip_service;
 /* The SIP service (sip_service.h), owned by that module: set once at its
  * start and back to NULL at its shutdown. Returns NULL when no line is SIP. */

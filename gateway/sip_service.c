@@ -341,6 +341,19 @@ static void module_stop(void *arg)
 	free(m);
 }
 
+/* SIGHUP: the registrar takes the new realm, expiry cap, digest
+ * algorithms and lockout settings; bindings stay. (The daemon refuses a
+ * reload that changes what the service bound at start.) */
+static void module_reload(void *arg)
+{
+	struct sip_module *m = arg;
+	int rc = sip_registrar_reconfigure(m->reg, daemon_config(m->d));
+
+	if (rc != FGW_OK)
+		log_error("SIP registrar kept its old settings after the reload: %s",
+			  fgw_strerror(rc));
+}
+
 static bool sip_wanted(const struct config *cfg)
 {
 	return strcmp(config_str(cfg, "lines", "trunk_kind"), "sip") == 0 ||
@@ -371,6 +384,8 @@ int sip_service_daemon_init(struct daemon *d)
 		module_stop(m);
 		return rc;
 	}
+	if ((rc = daemon_on_reload(d, module_reload, m)) != FGW_OK)
+		return rc;   /* module_stop runs at shutdown */
 	daemon_set_sip(d, m->svc);
 	log_info("SIP on %s (UDP and TCP)", config_str(cfg, "sip", "listen"));
 	return FGW_OK;

@@ -442,6 +442,21 @@ Test(daemon, sighup_refuses_bad_config_and_applies_good_one)
 		  t.list);
 }
 
+Test(daemon, sighup_refuses_changes_that_need_a_restart)
+{
+	start_daemon();
+	/* no line is SIP: the SIP service is not running, [sip] may change */
+	write_config("max_calls = 64", "max_calls = 8");
+	cr_assert_eq(kill(daemon_pid, SIGHUP), 0);
+	cr_assert(log_contains("configuration reloaded", 5000));
+	/* a line's kind decides what started: that needs a restart */
+	write_config("trunk_kind = simulation", "trunk_kind = sip");
+	cr_assert_eq(kill(daemon_pid, SIGHUP), 0);
+	cr_assert(log_contains("reload refused: [lines] trunk_kind changed, which needs a "
+			       "restart of faxgwd", 5000));
+	cr_assert_eq(stop_daemon(), 0);
+}
+
 Test(daemon, simulate_incoming_stores_in_general_inbox)
 {
 	char out[8192];
