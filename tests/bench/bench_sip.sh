@@ -3,7 +3,9 @@
 # repository root: bench_sip.sh PATH_OF_BENCH_SIP
 #
 # One faxgwd with a SIP trunk on loopback takes N concurrent real-time
-# calls from bench_sip --load (the load generator), N ramped up (doubling,
+# calls from bench_sip --load (the load generator: N lines that start
+# spread over one call length and dial again when their call ends, for
+# 1.5 call lengths; see bench_sip.c), N ramped up (doubling,
 # then halving between the last good and the first bad level) until a level
 # has a late frame or a page that did not arrive intact. Reported for
 # G.711 (trunk_t38 = no) and T.38 from the start (trunk_t38 = yes): the
@@ -100,7 +102,7 @@ count() {  # grep -c that prints 0 on no match
 # One level: N calls; sets ok (1 when no late frame and every page intact)
 # and prints a line.
 level() {  # $1: mode, $2: N
-  local mode=$1 n=$2 log0 aud0 c0 c1 late intact gen hz
+  local mode=$1 n=$2 log0 aud0 c0 c1 late intact gen hz calls failed
   log0=$(wc -l <"$tmp/daemon.log")
   aud0=$(wc -l <"$data/audit.log")
   c0=$(cpu_ticks)
@@ -112,10 +114,14 @@ level() {  # $1: mode, $2: N
          sed -n 's/.*: \([0-9]*\) frame(s) processed late.*/\1/p' | awk '{ s += $1 } END { print s + 0 }')
   intact=$(tail -n +"$((aud0 + 1))" "$data/audit.log" | grep '"type":"fax_received"' |
            count '"pages":1[,}]')
+  calls=$(sed -n 's/.* \([0-9]*\) answered.*/\1/p' <<<"$gen")
+  failed=$(sed -n 's/.* \([0-9]*\) failed.*/\1/p' <<<"$gen")
+  calls=${calls:-0} failed=${failed:-1}
   ok=0
-  [[ $late -eq 0 && $intact -eq $n ]] && ok=1
+  [[ $late -eq 0 && $calls -gt 0 && $failed -eq 0 && $intact -eq $calls ]] && ok=1
   printf '  %-5s N=%-4d late frames %-6d pages intact %d/%d  CPU %.1f ms per call  [%s]\n' \
-    "$mode" "$n" "$late" "$intact" "$n" "$(echo "($c1 - $c0) * 1000 / $hz / $n" | bc -l)" "$gen"
+    "$mode" "$n" "$late" "$intact" "$calls" \
+    "$(echo "($c1 - $c0) * 1000 / $hz / ($calls + ($calls == 0))" | bc -l)" "$gen"
   [[ -s $tmp/gen.err ]] && sed 's/^/    generator: /' "$tmp/gen.err" | head -5
   # Late ticks in the generator too: the whole machine stalled (another
   # process), not faxgwd alone; the level still counts as failed.
