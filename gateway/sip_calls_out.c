@@ -56,20 +56,46 @@ static int trunk_target(struct sc_call *c, char *uri, size_t size, const char **
 	return str_format(uri, size, "sip:%s@%s", user, proxy);
 }
 
-/* Where a device job goes: the device's registered contact (the job's
- * device, else the default office device). */
+struct any_device {
+	char name[CATALOG_NAME_MAX + 1];
+};
+
+static void first_device(void *arg, const char *device, const char *contact,
+			 const char *source, int64_t expires_in_s)
+{
+	struct any_device *a = arg;
+
+	(void)contact, (void)source, (void)expires_in_s;
+	if (a->name[0] == '\0')
+		(void)str_copy(a->name, sizeof a->name, device);
+}
+
+/* Where a device job goes: the registered contact of the job's device,
+ * else of the default office device ("device"), else of the registered
+ * device the registrar lists first (an office with one SIP machine: that
+ * one). */
 static int device_target(struct sc_call *c, char *uri, size_t size, char *dest, size_t dsize)
 {
 	struct sip_registrar *reg = sip_service_registrar(c->m->svc);
-	const char *dev = c->job.device[0] != '\0' ? c->job.device : DEVPOLICY_DEFAULT_DEVICE;
-	int rc = reg == NULL ? FGW_ERR_NOT_FOUND :
-		 sip_registrar_lookup(reg, dev, uri, size, dest, dsize);
+	const char *tries[2] = {c->job.device, DEVPOLICY_DEFAULT_DEVICE};
+	struct any_device any = {{0}};
+	int rc = FGW_ERR_NOT_FOUND;
 
-	if (rc == FGW_ERR_NOT_FOUND && strcmp(dev, DEVPOLICY_DEFAULT_DEVICE) != 0 && reg != NULL)
-		rc = sip_registrar_lookup(reg, DEVPOLICY_DEFAULT_DEVICE, uri, size, dest, dsize);
+	if (reg == NULL)
+		return rc;
+	for (size_t i = 0; i < 2 && rc == FGW_ERR_NOT_FOUND; i++)
+		if (tries[i][0] != '\0')
+			rc = sip_registrar_lookup(reg, tries[i], uri, size, dest, dsize);
+	if (rc == FGW_ERR_NOT_FOUND) {
+		sip_registrar_list(reg, first_device, &any);
+		if (any.name[0] != '\0' &&
+		    (rc = sip_registrar_lookup(reg, any.name, uri, size, dest, dsize)) == 0)
+			log_info("sip: job %s goes to office device %s (the registered one)",
+				 c->job.job.id, any.name);
+	}
 	if (rc == FGW_ERR_NOT_FOUND)
-		(void)str_format(c->detail, sizeof c->detail,
-				 "no office device %s is registered over SIP", dev);
+		(void)str_copy(c->detail, sizeof c->detail,
+			       "no office device is registered over SIP");
 	return rc;
 }
 

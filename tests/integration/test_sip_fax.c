@@ -269,13 +269,14 @@ Test(sip_fax, t38_offer_refused_then_called_again_in_g711)
 
 /* A: the gateway, with a SIP device line and a simulated trunk whose far
  * end saves into DIR/far. */
-static void start_gateway_for_device(unsigned p, const char *double_entry)
+static void start_gateway_for_device(unsigned p, const char *double_entry, bool forward)
 {
 	const char *path;
 	char v[64];
 
 	a = dh_new();
 	path = dh_config_path(a);
+	ini_set(path, "inbound", "forward_inbox_to_device", forward ? "yes" : "no");
 	ini_set(path, "lines", "device_kind", "sip");
 	ini_set(path, "lines", "far_end_dir", dh_mkdir(a, "far"));
 	ini_set(path, "web", "enabled", "no");
@@ -291,14 +292,20 @@ static void start_gateway_for_device(unsigned p, const char *double_entry)
 			    "--config", path, NULL), 0, "%s%s", r.out, r.err);
 }
 
-/* B: the "fax machine": its SIP trunk registers to A as the device. */
-static void start_device_daemon(unsigned p)
+/* B: the "fax machine": its SIP trunk registers to A as the device; as a
+ * receiver it prints (forwards to its simulated office machine) what A
+ * calls it with. */
+static void start_device_daemon(unsigned p, bool receiver)
 {
 	const char *path;
 	char v[64];
 
 	b = dh_new();
 	path = dh_config_path(b);
+	if (receiver) {
+		ini_set(path, "inbound", "forward_inbox_to_device", "yes");
+		ini_set(path, "lines", "device_dir", dh_mkdir(b, "device"));
+	}
 	ini_set(path, "lines", "trunk_kind", "sip");
 	ini_set(path, "web", "enabled", "no");
 	set_hostport(b, "listen", "127.0.0.1", p + 2);
@@ -340,8 +347,8 @@ Test(sip_fax, office_device_registers_dials_by_request_uri_and_is_queued)
 	unsigned p = base_port();
 	char path[4400], msg[256];
 
-	start_gateway_for_device(p, "no");
-	start_device_daemon(p);
+	start_gateway_for_device(p, "no", false);
+	start_device_daemon(p, false);
 	device_registered();
 	send_fax(b);
 	far_end_file(path, sizeof path);
@@ -374,7 +381,7 @@ Test(sip_fax, office_device_double_entry_by_rfc4733_and_inband_dtmf)
 				    .timeout_s = 150};
 	char gw[64];
 
-	start_gateway_for_device(p, "yes");
+	start_gateway_for_device(p, "yes", false);
 	cr_assert_eq(str_format(gw, sizeof gw, "127.0.0.1:%u", p), 0);
 	cr_assert_eq(str_format(ports, sizeof ports, "%u-%u", p + 60, p + 98), 0);
 	o.gateway = gw;
@@ -392,6 +399,31 @@ Test(sip_fax, office_device_double_entry_by_rfc4733_and_inband_dtmf)
 		  "%s", log_tail(a));
 	no_call_left(a);
 	stops_cleanly(a);
+}
+
+/* The other way: a fax from the (simulated) trunk lands in A's general
+ * inbox, which A forwards to the office device line: A calls the device
+ * at the address it registered from. */
+Test(sip_fax, inbox_fax_is_called_to_the_registered_device)
+{
+	unsigned p = base_port();
+	char path[4400], msg[256];
+
+	start_gateway_for_device(p, "no", true);
+	start_device_daemon(p, true);
+	device_registered();
+	cr_assert_eq(dh_cli(a, NULL, true, &r, "simulate", "incoming", "--file",
+			    testdata(ONE_PAGE), NULL), 0, "%s%s", r.out, r.err);
+	received_file(path, sizeof path);
+	cr_assert_eq(tiff_compare(testdata(ONE_PAGE), path, msg, sizeof msg), 0, "%s", msg);
+	cr_assert(dh_log_has(a, "forwarded to the office device line", 0), "%s", log_tail(a));
+	cr_assert(dh_log_has(a, "device/sip job", 0), "%s", log_tail(a));
+	audit_has(a, "\"type\":\"fax_sent\"", 10000);
+	audit_has(b, "\"type\":\"fax_received\"", 10000);
+	no_call_left(a);
+	no_call_left(b);
+	stops_cleanly(a);
+	stops_cleanly(b);
 }
 
 Test(sip_fax, t38_with_one_percent_loss_between_namespaces)
