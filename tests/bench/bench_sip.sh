@@ -125,7 +125,18 @@ level() {  # $1: mode, $2: N
   [[ -s $tmp/gen.err ]] && sed 's/^/    generator: /' "$tmp/gen.err" | head -5
   # Late ticks in the generator too: the whole machine stalled (another
   # process), not faxgwd alone; the level still counts as failed.
-  [[ $late -gt 0 && $gen != *" 0 of "* ]] && echo "    (the generator was late too: a machine-wide stall)"
+  stall=0
+  if [[ $late -gt 0 && $gen != *" 0 of "* ]]; then
+    stall=1
+    echo "    (the generator was late too: a machine-wide stall)"
+  fi
+  return 0
+}
+
+# A level that failed only through a machine-wide stall runs once more.
+try_level() {  # $1: mode, $2: N
+  level "$1" "$2"
+  if (( !ok && stall )); then level "$1" "$2"; fi
   return 0
 }
 
@@ -134,12 +145,12 @@ ramp() {  # $1: mode, $2: trunk_t38
   start_daemon "$2"
   echo "== $mode: ramp"
   while (( n <= MAX )); do
-    level "$mode" "$n"
+    try_level "$mode" "$n"
     if (( ok )); then good=$n; n=$((n * 2)); else bad=$n; break; fi
   done
   while (( bad > 0 && bad - good > good / 8 && bad - good > 2 )); do
     n=$(( (good + bad) / 2 ))
-    level "$mode" "$n"
+    try_level "$mode" "$n"
     if (( ok )); then good=$n; else bad=$n; fi
   done
   local first=''
