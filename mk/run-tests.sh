@@ -1,6 +1,11 @@
 #!/usr/bin/env bash
 # Runs every test binary given, reports each, and fails if any failed.
 # Usage: run-tests.sh BUILD test...
+#
+# TEST_JOBS programs run at once (default 3). The SIP, RTP and UDPTL
+# tests fax in real time and mostly wait on the clock, so they start first
+# and overlap the CPU-bound ones; each program's output is printed whole,
+# in the order given, with its wall time.
 set -uo pipefail
 build=$1; shift
 if [[ ! -d ${FAXGW_TESTDATA:-/nonexistent} ]]; then
@@ -10,17 +15,55 @@ if [[ ! -d ${FAXGW_TESTDATA:-/nonexistent} ]]; then
 fi
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+jobs=${TEST_JOBS:-3}
+logs=$(mktemp -d)
+trap 'rm -rf "$logs"' EXIT
+
+key() { echo "${1//\//_}"; }
+
+run_one() {
+  local t=$1 n=$2 k start
+  k=$(key "$t")
+  start=$(date +%s)
+  "$build/$t" --jobs "$n" --timeout 600 >"$logs/$k.log" 2>&1
+  echo $? >"$logs/$k.rc"
+  echo $(($(date +%s) - start)) >"$logs/$k.time"
+}
+
+# real-time programs first, then the rest, each list in the given order
+realtime=() others=()
+for t in "$@"; do
+  case $t in
+    *sip*|*rtp*|*udptl*|*capture_media*) realtime+=("$t") ;;
+    *) others+=("$t") ;;
+  esac
+done
+running=0
+for t in "${realtime[@]}" "${others[@]}"; do
+  if ((running >= jobs)); then
+    wait -n
+    running=$((running - 1))
+  fi
+  # a real-time program's tests wait on the clock: more of them at once
+  case " ${realtime[*]} " in
+    *" $t "*) run_one "$t" 4 & ;;
+    *) run_one "$t" 2 & ;;
+  esac
+  running=$((running + 1))
+done
+wait
+
 failed=()
 passed_total=0 failed_total=0
-log=$(mktemp)
-trap 'rm -f "$log"' EXIT
 for t in "$@"; do
-  echo "== $build/$t"
-  if ! "$build/$t" --jobs 2 --timeout 600 2>&1 | tee "$log"; then
+  k=$(key "$t")
+  echo "== $build/$t ($(cat "$logs/$k.time" 2>/dev/null || echo '?') s)"
+  cat "$logs/$k.log"
+  if [[ $(cat "$logs/$k.rc" 2>/dev/null) != 0 ]]; then
     failed+=("$t")
   fi
   # Criterion's closing line: "Synthesis: Tested: N | Passing: P | Failing: F | Crashing: C"
-  line=$(grep -a 'Synthesis: Tested' "$log" | tail -n 1 | tr -d '\033' || true)
+  line=$(grep -a 'Synthesis: Tested' "$logs/$k.log" | tail -n 1 | tr -d '\033' || true)
   if [[ $line =~ Passing:\ ([0-9]+).*Failing:\ ([0-9]+).*Crashing:\ ([0-9]+) ]]; then
     passed_total=$((passed_total + BASH_REMATCH[1]))
     failed_total=$((failed_total + BASH_REMATCH[2] + BASH_REMATCH[3]))
@@ -29,6 +72,7 @@ for t in "$@"; do
   fi
 done
 echo "$build: $passed_total passed, $failed_total failed"
+echo "slowest: $(for t in "$@"; do k=$(key "$t"); echo "$(cat "$logs/$k.time" 2>/dev/null || echo 0) $t"; done | sort -rn | head -5 | awk '{printf "%s %ss; ", $2, $1}')"
 if [[ ${#failed[@]} -gt 0 ]]; then
   echo "FAILED in $build: ${failed[*]}" >&2
   exit 1
