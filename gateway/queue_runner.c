@@ -421,15 +421,18 @@ void queue_runner_attempt_done(struct queue_attempt *a, const struct call_outcom
 			       enum queue_result res, const char *detail)
 {
 	struct queue_runner *r = a->r;
+	/* A line's own shutdown may come before ours: the daemon's reason
+	 * tells that it is stopping all the same. */
+	bool stopping = r->stopping || daemon_stop_reason(r->d)[0] != '\0';
 
 	if (o != NULL) {
 		on_call_done(a, o);
 		return;
 	}
 	unlink_active(a);
-	if (r->stopping && queue_requeue(r->q, a->job.job.id, store_now_ms()) == 0)
+	if (stopping && queue_requeue(r->q, a->job.job.id, store_now_ms()) == 0)
 		log_info("job %s: queued again (the gateway is stopping)", a->job.job.id);
-	else if (!r->stopping)
+	else if (!stopping)
 		report(r, a->job.job.id, res, detail, NULL);
 	send_job_free(a->sj);
 	free(a);

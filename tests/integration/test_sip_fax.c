@@ -262,6 +262,25 @@ Test(sip_fax, t38_offer_refused_then_called_again_in_g711)
 	cr_assert_not(dh_log_has(b, "T.38 with", 0));
 }
 
+/* A stop while our INVITE goes unanswered (nobody at trunk_proxy): the
+ * call is cancelled, the job waits for the next start, the daemon exits
+ * cleanly. */
+Test(sip_fax, stop_while_calling_requeues_the_job)
+{
+	unsigned p = base_port();
+	struct side sa = {"127.0.0.1", p, p + 10, "127.0.0.1", p + 4, "yes"};
+	char path[4200];
+
+	a = daemon_for(&sa, false);
+	dh_start(a);
+	send_fax(a);
+	cr_assert(dh_log_has(a, "calling " NUMBER, 10000), "%s", log_tail(a));
+	stops_cleanly(a);
+	cr_assert(dh_log_has(a, "queued again (the gateway is stopping)", 0), "%s", log_tail(a));
+	cr_assert_eq(str_format(path, sizeof path, "%s/audit.log", dh_data(a)), 0);
+	cr_assert_not(dh_file_has(path, "\"type\":\"fax_failed\"", 0));
+}
+
 /* ---- an office device over SIP ---------------------------------------- */
 
 #define DEVICE "mfp1"
