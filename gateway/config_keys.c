@@ -152,6 +152,8 @@ const struct config_key config_keys[] = {
 	{"sip", "device_extension", CONFIG_STRING, "fax", 1, 32, NULL,
 	 "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789*#+-_.",
 	 "number a device dials to enter the destination by DTMF (both entries)"},
+	{"sip", "codecs", CONFIG_LIST, "pcmu,pcma", 0, 0, "pcmu|pcma", NULL,
+	 "G.711 laws offered and accepted, the first preferred"},
 	{"sip", "max_calls", CONFIG_INT, "64", 1, 1000, NULL, NULL,
 	 "simultaneous SIP calls; more are answered 486 Busy Here"},
 	{"sip", "digest_algorithms", CONFIG_ENUM, "sha256-md5", 0, 0,

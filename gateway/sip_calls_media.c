@@ -77,7 +77,10 @@ int sc_media_init(struct sc_call *c, enum sc_t38 t38)
 	}
 	c->bind.address = c->bind_addr;
 	memset(&c->caps, 0, sizeof c->caps);
-	c->caps.pcmu = c->caps.pcma = true;
+	c->caps.pcmu = config_list_has(c->cfg, "sip", "codecs", "pcmu");
+	c->caps.pcma = config_list_has(c->cfg, "sip", "codecs", "pcma");
+	c->caps.prefer_pcma = c->caps.pcma &&
+			      strncmp(config_str(c->cfg, "sip", "codecs"), "pcma", 4) == 0;
 	c->caps.te_pt = TE_PT;
 	c->caps.t38 = t38 != SC_T38_NO;
 	t38_caps(c->cfg, &c->caps.t38_local);

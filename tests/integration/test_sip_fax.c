@@ -73,6 +73,9 @@ static void set_hostport(struct dh *h, const char *key, const char *host, unsign
 	ini_set(dh_config_path(h), "sip", key, v);
 }
 
+/* [sip] codecs for daemon A (the caller) when a test sets it. */
+static const char *codecs_a;
+
 static struct dh *daemon_for(const struct side *s, bool receiver)
 {
 	struct dh *h = dh_new();
@@ -90,6 +93,8 @@ static struct dh *daemon_for(const struct side *s, bool receiver)
 	ini_set(path, "sip", "rtp_ports", v);
 	ini_set(path, "sip", "trunk_t38", s->t38);
 	ini_set(path, "queue", "retry_seconds", "1");
+	if (!receiver && codecs_a != NULL)
+		ini_set(path, "sip", "codecs", codecs_a);
 	if (receiver) {
 		ini_set(path, "inbound", "forward_inbox_to_device", "yes");
 		ini_set(path, "lines", "device_dir", dh_mkdir(h, "device"));
@@ -223,6 +228,16 @@ Test(sip_fax, g711_ulaw)
 	fax_goes_through();
 	cr_assert(dh_log_has(b, "G.711 u-law", 0));
 	cr_assert_not(dh_log_has(b, "T.38 with", 0));
+}
+
+/* A prefers A-law; B takes both and answers in the offerer's order. */
+Test(sip_fax, g711_alaw)
+{
+	codecs_a = "pcma,pcmu";
+	start_pair("127.0.0.1", "127.0.0.1", "no", "no");
+	fax_goes_through();
+	cr_assert(dh_log_has(a, "G.711 A-law", 0), "%s", log_tail(a));
+	cr_assert(dh_log_has(b, "G.711 A-law", 0), "%s", log_tail(b));
 }
 
 Test(sip_fax, t38_from_the_start)
