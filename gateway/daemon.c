@@ -410,7 +410,8 @@ static void audit_start(struct daemon *d)
 		AUDIT_F_INT("pid", getpid()),
 		AUDIT_F_INT("uid", geteuid()),
 		AUDIT_F_STR("config", d->config_path),
-		AUDIT_F_STR("lines", "trunk,device (simulation)"),
+		AUDIT_F_STR("trunk", config_str(daemon_config(d), "lines", "trunk_kind")),
+		AUDIT_F_STR("device", config_str(daemon_config(d), "lines", "device_kind")),
 	};
 	audit_event(d, AUDIT_START, f, sizeof f / sizeof f[0]);
 }
@@ -446,8 +447,9 @@ static int start(struct daemon *d, daemon_module_fn *const *extra, size_t n_extr
 		return rc;
 	clock_gettime(CLOCK_MONOTONIC, &d->started);
 	audit_start(d);
-	log_info("faxgwd %ld serving %s/%s; lines: trunk and device are simulations",
-		 (long)getpid(), d->data_dir, CONTROL_SOCKET_FILE);
+	log_info("faxgwd %ld serving %s/%s; lines: trunk %s, device %s", (long)getpid(),
+		 d->data_dir, CONTROL_SOCKET_FILE, config_str(cfg, "lines", "trunk_kind"),
+		 config_str(cfg, "lines", "device_kind"));
 	return 0;
 }
 

@@ -5,6 +5,7 @@
 #include "gateway/control.h"
 #include "gateway/daemon.h"
 #include "gateway/daemon_verbs.h"
+#include "gateway/line_status.h"
 #include "gateway/simline.h"
 
 static void on_ping(struct control_conn *c, struct control_request *req, void *arg)
@@ -18,10 +19,11 @@ static void list_call(void *arg, const char *label, double seconds)
 	control_conn_send(arg, "call %s %.1fs", label, seconds);
 }
 
-static void list_line(void *arg, const char *name, const char *kind, unsigned busy,
-		      unsigned channels)
+static void list_line(void *arg, const struct line_status *st)
 {
-	control_conn_send(arg, "line %s %s %u/%u busy", name, kind, busy, channels);
+	control_conn_send(arg, "line %s %s %u/%u busy%s%s%s", st->name, st->kind, st->busy,
+			  st->channels, st->state[0] ? " (" : "", st->state,
+			  st->state[0] ? ")" : "");
 }
 
 static void on_status(struct control_conn *c, struct control_request *req, void *arg)
@@ -33,7 +35,7 @@ static void on_status(struct control_conn *c, struct control_request *req, void 
 	control_conn_send(c, "uptime %.0fs", daemon_uptime(d));
 	control_conn_send(c, "calls %zu in progress", call_registry_count(daemon_calls(d)));
 	call_registry_list(daemon_calls(d), list_call, c);
-	simline_list(daemon_lines(d), list_line, c);
+	line_status_list(d, list_line, c);
 	control_conn_finish(c, 0, "faxgwd running");
 }
 

@@ -79,3 +79,4 @@ GATEWAY_SRCS += gateway/sip_calls.c
 GATEWAY_SRCS += gateway/sip_calls_in.c
 GATEWAY_SRCS += gateway/sip_calls_out.c
 GATEWAY_SRCS += gateway/sip_calls_media.c
+GATEWAY_SRCS += gateway/line_status.c

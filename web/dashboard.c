@@ -10,25 +10,26 @@
 #include "common/str.h"
 #include "gateway/call.h"
 #include "gateway/daemon.h"
-#include "gateway/simline.h"
+#include "gateway/line_status.h"
 #include "storage/audit_index.h"
 #include "storage/catalog_jobs.h"
 #include "storage/store.h"
 #include "web/web_int.h"
 
-static void line_row(void *arg, const char *name, const char *kind, unsigned busy,
-		     unsigned channels)
+static void line_row(void *arg, const struct line_status *st)
 {
 	struct html *h = arg;
 
 	html_raw(h, "<tr><td>");
-	html_text(h, name);
+	html_text(h, st->name);
 	html_raw(h, "</td><td>");
-	html_text(h, kind);
+	html_text(h, st->kind);
 	html_raw(h, "</td><td class=\"num\">");
-	html_int(h, busy);
+	html_int(h, st->busy);
 	html_raw(h, " / ");
-	html_int(h, channels);
+	html_int(h, st->channels);
+	html_raw(h, "</td><td>");
+	html_text(h, st->state);
 	html_raw(h, "</td></tr>");
 }
 
@@ -49,9 +50,9 @@ static void lines_and_calls(struct web_ctx *c)
 	struct daemon *d = c->app->daemon;
 
 	html_raw(h, "<h2>Lines</h2><table><tr><th>Line</th><th>Kind</th>"
-		 "<th>Busy / channels</th></tr>");
+		 "<th>Busy / channels</th><th>State</th></tr>");
 	if (d && daemon_lines(d))
-		simline_list(daemon_lines(d), line_row, h);
+		line_status_list(d, line_row, h);
 	html_raw(h, "</table><h2>Calls in progress</h2><table><tr><th>Call</th>"
 		 "<th>Duration</th></tr>");
 	if (d && daemon_calls(d))

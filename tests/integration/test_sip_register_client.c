@@ -394,6 +394,11 @@ Test(sip_daemon, sipsak_registers_to_faxgwd_and_wrong_passwords_lock)
 	cr_assert_eq(dh_cli(h, NULL, true, r, "sip", "bindings", NULL), 0, "%s", r->err);
 	cr_assert(strstr(r->out, "mfp1 sip:mfp1@127.0.0.1:5999 127.0.0.1:") != NULL, "%s",
 		  r->out);
+	/* the status (and the web dashboard) show the SIP device line with it */
+	cr_assert_eq(dh_cli(h, NULL, true, r, "status", NULL), 0, "%s", r->err);
+	cr_assert(strstr(r->out, "line device sip 0/") != NULL &&
+		  strstr(r->out, "(1 device(s) registered)") != NULL, "%s", r->out);
+	cr_assert_null(strstr(r->out, "line device simulation"), "%s", r->out);
 	cr_assert_geq(daemon_audit_count(h, "login", "mfp1", "REGISTER"), 1);
 	/* three wrong passwords: refused, audited, the device locked */
 	for (int i = 0; i < 3; i++) {
