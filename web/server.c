@@ -320,8 +320,10 @@ static void server_free(void *arg)
 	if (s->http)
 		evhttp_free(s->http);
 	SSL_CTX_free(s->ctx);
-	if (s->gate_index >= 0)
-		(void)CRYPTO_free_ex_index(CRYPTO_EX_INDEX_SSL, s->gate_index);
+	/* The ex-data index stays: connections still open are freed only
+	 * when the event base goes (libevent finalizes bufferevents there),
+	 * and their gates are freed by gate_ex_free through this index; a
+	 * freed index would leak them. */
 	free(s);
 }
 
