@@ -159,6 +159,8 @@ const struct config_key config_keys[] = {
 	{"sip", "digest_algorithms", CONFIG_ENUM, "sha256-md5", 0, 0,
 	 "sha256-md5|md5-sha256|sha256|md5", NULL,
 	 "digest challenges offered to devices, in order of preference"},
+	{"sip", "device_relay", CONFIG_BOOL, "no", 0, 0, NULL, NULL,
+	 "yes: a device's accepted fax is relayed live to the trunk (not stored)"},
 };
 
 const size_t config_key_count = sizeof config_keys / sizeof config_keys[0];

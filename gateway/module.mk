@@ -80,3 +80,4 @@ GATEWAY_SRCS += gateway/sip_calls_in.c
 GATEWAY_SRCS += gateway/sip_calls_out.c
 GATEWAY_SRCS += gateway/sip_calls_media.c
 GATEWAY_SRCS += gateway/line_status.c
+GATEWAY_SRCS += gateway/sip_relay.c

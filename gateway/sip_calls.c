@@ -20,6 +20,7 @@
 #include "gateway/queue_runner.h"
 #include "gateway/send_job.h"
 #include "gateway/sip_calls_int.h"
+#include "gateway/sip_relay.h"
 #include "gateway/sip_service.h"
 #include "gateway/udptl_session.h"
 
@@ -179,8 +180,11 @@ int sc_endpoint(struct sc_call *c, enum fax_transport transport, struct fax_endp
 static void switch_endpoint(struct sc_call *c, enum fax_transport to)
 {
 	struct fax_endpoint *ep = NULL;
-	int rc = c->call == NULL ? FGW_ERR_STATE : sc_endpoint(c, to, &ep);
+	int rc;
 
+	if (c->relay != NULL)             /* the relay follows its line itself */
+		return;
+	rc = c->call == NULL ? FGW_ERR_STATE : sc_endpoint(c, to, &ep);
 	if (rc == 0 && (rc = call_switch_transport(c->call, ep)) != 0)
 		fax_endpoint_free(ep);
 	if (rc != 0) {
@@ -288,7 +292,8 @@ static void on_reinvite(void *arg, struct sip_dialog *d, const char *sdp, size_t
 	enum fax_transport to = FAX_AUDIO;
 
 	(void)arg;
-	if (c == NULL || !c->in_call ||
+	/* A relayed device stays in G.711: the relay converts. */
+	if (c == NULL || !c->in_call || (c->relay != NULL && c->kind == SC_DEVICE) ||
 	    sc_media_reoffer(c, sdp, len, ans, sizeof ans, &alen, &switched, &to) != 0) {
 		if (c != NULL)
 			log_info("sip: call %s: the peer's re-INVITE is refused (488)", c->label);
@@ -309,8 +314,14 @@ static void on_answered(void *arg, struct sip_dialog *d, const char *sdp, size_t
 	struct sc_call *c = sip_dialog_arg(d);
 
 	(void)arg;
-	if (c != NULL && c->kind == SC_OUTBOUND)
+	if (c != NULL && c->relay_leg) {
+		if (c->relay != NULL)
+			sip_relay_answered(c, sdp, len);
+		else
+			sc_hangup(c, "the relay is over");
+	} else if (c != NULL && c->kind == SC_OUTBOUND) {
 		sc_out_answered(c, sdp, len);
+	}
 }
 
 static void on_grace(evutil_socket_t fd, short what, void *arg)
@@ -348,6 +359,8 @@ static void on_ended(void *arg, struct sip_dialog *d, int status, const char *re
 		log_info("sip: call %s: dialog ended (%s, SIP %d)", c->label, reason, status);
 	else
 		log_info("sip: call %s: dialog ended (%s)", c->label, reason);
+	if (c->relay != NULL)
+		sip_relay_leg_ended(c, status, reason);
 	if (c->call != NULL)
 		cut_later(c);
 	else if (c->kind == SC_OUTBOUND && !c->reported && !c->in_call)
@@ -389,9 +402,12 @@ static void on_shutdown(void *arg)
 
 	m->stopping = true;
 	queue_runner_set_line_ops(m->r, NULL, NULL);
-	for (struct sc_call *c = m->calls; c != NULL; c = c->next)
+	for (struct sc_call *c = m->calls; c != NULL; c = c->next) {
+		if (c->relay != NULL)
+			sip_relay_stop(c->relay);
 		if (!c->in_call)
 			sc_hangup(c, "the gateway is stopping");
+	}
 	if (m->calls == NULL)
 		free_module(m);
 }

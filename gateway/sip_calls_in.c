@@ -16,6 +16,7 @@
 #include "gateway/line.h"
 #include "gateway/line_sip.h"
 #include "gateway/sip_calls_int.h"
+#include "gateway/sip_relay.h"
 #include "gateway/sip_ua.h"
 #include "gateway/sipmsg.h"
 
@@ -71,8 +72,13 @@ static void on_digit(void *arg, char digit, uint8_t event)
 static void dial_accepted(struct sc_call *c)
 {
 	struct fax_endpoint *ep = NULL;
-	int rc = sc_endpoint(c, FAX_AUDIO, &ep);
+	int rc;
 
+	if (sip_relay_wanted(c->cfg)) {
+		(void)sip_relay_start(c);
+		return;
+	}
+	rc = sc_endpoint(c, FAX_AUDIO, &ep);
 	if (rc == 0)
 		rc = sc_start_fax(c, ep);
 	if (rc != 0) {

@@ -68,6 +68,8 @@ struct sc_call {
 	struct queue_attempt *att;       /* SC_OUTBOUND */
 	struct send_job *sj[2];          /* audio, T.38 */
 	struct catalog_outjob job;        /* SC_OUTBOUND */
+	struct sip_relay *relay;         /* a leg of a running relay (sip_relay.h) */
+	bool relay_leg;                  /* the trunk leg of a relay, even after it */
 };
 
 /* ---- sip_calls.c ---- */
@@ -111,6 +113,12 @@ extern const struct queue_line_ops sc_line_ops;
 /* on_answered / on_ended of an outbound call. */
 void sc_out_answered(struct sc_call *c, const char *sdp, size_t len);
 void sc_out_ended(struct sc_call *c, int status, const char *reason);
+
+/* Calls c->job.job.destination on the trunk (a relay's trunk leg) with
+ * the trunk's T.38 policy (audio_only: G.711 first, as after a 488 to a
+ * T.38 offer) and the no-answer timer. Returns 0 or a code (c->detail
+ * may say why). */
+int sc_out_place_relay(struct sc_call *c, bool audio_only);
 
 /* ---- sip_calls_media.c ---- */
 

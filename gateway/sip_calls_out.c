@@ -255,3 +255,12 @@ void sc_out_ended(struct sc_call *c, int status, const char *reason)
 	queue_runner_attempt_done(c->att, NULL, res, text);
 	c->att = NULL;
 }
+
+int sc_out_place_relay(struct sc_call *c, bool audio_only)
+{
+	int rc = invite(c, false, audio_only ? SC_T38_YES : sc_t38_policy(c->cfg, false));
+
+	if (rc == 0)
+		wait_for_answer(c);
+	return rc;
+}

@@ -99,6 +99,7 @@ static void start_fax(struct dev *v)
 	o.side = FAX_SIDE_CALLING;
 	o.file = v->o->file;
 	o.local_ident = "sip device (test)";
+	o.sub = v->o->sub;
 	cr_assert_eq(fax_endpoint_new(&o, &v->fax), 0);
 }
 

@@ -20,6 +20,7 @@ struct sip_device_opts {
 	const char *events;         /* first entry as RFC 4733 events ("031...#") */
 	const char *tones;          /* second entry as tones, after the confirm tone */
 	const char *file;           /* TIFF to send */
+	const char *sub;            /* F-code sub-address to send (NULL: none) */
 	const char *rtp_ports;      /* "LO-HI" for its own stream */
 	unsigned timeout_s;
 };
