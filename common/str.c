@@ -71,6 +71,17 @@ int str_to_double(const char *s, double min, double max, double *out)
 	return FGW_OK;
 }
 
+void str_hex(const uint8_t *in, size_t n, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = digits[in[i] >> 4];
+		out[2 * i + 1] = digits[in[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
 bool str_equal_ct(const void *a, const void *b, size_t len)
 {
 	const volatile unsigned char *x = a, *y = b;

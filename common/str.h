@@ -24,4 +24,8 @@ int str_to_double(const char *s, double min, double max, double *out);
 /* True when a and b (len bytes) are equal; time does not depend on content. */
 bool str_equal_ct(const void *a, const void *b, size_t len);
 
+/* Writes the n bytes of in as lower-case hex into out, which holds
+ * 2 * n + 1 bytes, NUL-terminated. */
+void str_hex(const uint8_t *in, size_t n, char *out);
+
 #endif

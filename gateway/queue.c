@@ -80,16 +80,11 @@ void queue_close(struct queue *q)
 
 static int new_job_id(char id[static QUEUE_ID_LEN + 1])
 {
-	static const char hex[] = "0123456789abcdef";
 	unsigned char raw[QUEUE_ID_LEN / 2];
 
 	if (RAND_bytes(raw, sizeof raw) != 1)
 		return FGW_ERR_CRYPTO;
-	for (size_t i = 0; i < sizeof raw; i++) {
-		id[2 * i] = hex[raw[i] >> 4];
-		id[2 * i + 1] = hex[raw[i] & 15];
-	}
-	id[QUEUE_ID_LEN] = '\0';
+	str_hex(raw, sizeof raw, id);
 	return FGW_OK;
 }
 

@@ -244,17 +244,6 @@ static const EVP_MD *alg_md(enum sip_digest_alg alg)
 	return alg == SIP_DIGEST_SHA256 ? EVP_sha256() : EVP_md5();
 }
 
-static void to_hex(const uint8_t *b, size_t n, char *out)
-{
-	static const char digits[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = digits[b[i] >> 4];
-		out[2 * i + 1] = digits[b[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
 /* out = hex(H(parts[0] ":" parts[1] ":" ...)); out has room for 65. */
 static int hash_parts(enum sip_digest_alg alg, const char *const *parts, size_t n,
 		      char *out, size_t size)
@@ -276,7 +265,7 @@ static int hash_parts(enum sip_digest_alg alg, const char *const *parts, size_t 
 	EVP_MD_CTX_free(ctx);
 	if (!ok)
 		return FGW_ERR_CRYPTO;
-	to_hex(md, mdlen, out);
+	str_hex(md, mdlen, out);
 	OPENSSL_cleanse(md, sizeof md);
 	return FGW_OK;
 }
@@ -422,7 +411,7 @@ static int make_nonce(struct sip_digest_server *srv, enum sip_digest_alg alg, in
 	if (rc != FGW_OK)
 		return rc;
 	*slot = (struct nonce_slot){ .counter = counter, .nc = 0, .used = true };
-	to_hex(raw, sizeof raw, out);
+	str_hex(raw, sizeof raw, out);
 	return FGW_OK;
 }
 
@@ -571,7 +560,7 @@ static int new_cnonce(char out[static 2 * CNONCE_BYTES + 1])
 
 	if (RAND_bytes(raw, sizeof raw) != 1)
 		return FGW_ERR_CRYPTO;
-	to_hex(raw, sizeof raw, out);
+	str_hex(raw, sizeof raw, out);
 	return FGW_OK;
 }
 

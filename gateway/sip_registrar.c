@@ -172,24 +172,13 @@ void sip_registrar_set_clock(struct sip_registrar *reg, sip_registrar_clock_fn *
 
 /* ---- responses ---------------------------------------------------------- */
 
-static void hex_of(const uint8_t *b, size_t n, char *out)
-{
-	static const char digits[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = digits[b[i] >> 4];
-		out[2 * i + 1] = digits[b[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
 static int random_tag(char out[17])
 {
 	uint8_t raw[8];
 
 	if (RAND_bytes(raw, sizeof raw) != 1)
 		return FGW_ERR_CRYPTO;
-	hex_of(raw, sizeof raw, out);
+	str_hex(raw, sizeof raw, out);
 	return FGW_OK;
 }
 
@@ -347,9 +336,9 @@ static void load_ha1(struct sip_registrar *reg, const char *user, enum sip_diges
 	if (rc != FGW_OK)
 		memcpy(c.ha1_md5, c.ha1_sha256, sizeof c.ha1_md5);
 	if (alg == SIP_DIGEST_SHA256)
-		hex_of(c.ha1_sha256, sizeof c.ha1_sha256, ha1);
+		str_hex(c.ha1_sha256, sizeof c.ha1_sha256, ha1);
 	else
-		hex_of(c.ha1_md5, sizeof c.ha1_md5, ha1);
+		str_hex(c.ha1_md5, sizeof c.ha1_md5, ha1);
 	if (rc != FGW_OK || str_copy(device, device_size, c.device) != FGW_OK)
 		device[0] = '\0';
 	OPENSSL_cleanse(&c, sizeof c);

@@ -30,17 +30,6 @@ static int sha256_two(const char *a, const char *b, size_t blen, uint8_t md[32])
 	return ok ? FGW_OK : FGW_ERR_CRYPTO;
 }
 
-static void to_hex(const uint8_t *in, size_t n, char *out)
-{
-	static const char digits[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = digits[in[i] >> 4];
-		out[2 * i + 1] = digits[in[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
 
 /* Upper-case letters and digits of code without dashes/spaces. */
 static int normalise_code(const char *code, char *out, size_t size)
@@ -76,7 +65,7 @@ int setupcode_create(const char *data_dir, char code[static SETUPCODE_LEN + 1])
 	plain[12] = code[SETUPCODE_LEN] = '\0';
 	rc = sha256_two("setup", plain, 12, md);
 	if (rc == FGW_OK) {
-		to_hex(md, sizeof md, hex);
+		str_hex(md, sizeof md, hex);
 		int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
 		if (fd < 0 || write(fd, hex, 64) != 64 || fsync(fd) != 0)
 			rc = FGW_ERR_IO;
@@ -109,7 +98,7 @@ int setupcode_check(const char *data_dir, const char *code)
 	if (rc == FGW_OK)
 		rc = sha256_two("setup", plain, strlen(plain), md);
 	if (rc == FGW_OK) {
-		to_hex(md, sizeof md, hex);
+		str_hex(md, sizeof md, hex);
 		rc = str_equal_ct(hex, stored, 64) ? FGW_OK : FGW_ERR_BAD_PASSWORD;
 	}
 	OPENSSL_cleanse(plain, sizeof plain);

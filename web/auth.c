@@ -96,24 +96,13 @@ int auth_password_check(const char *password, const uint8_t *verifier, size_t le
 	return rc;
 }
 
-static void to_hex(const uint8_t *in, size_t n, char *out)
-{
-	static const char digits[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = digits[in[i] >> 4];
-		out[2 * i + 1] = digits[in[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
 int auth_token_new(char out[static AUTH_TOKEN_HEX + 1])
 {
 	uint8_t raw[32];
 
 	if (RAND_bytes(raw, sizeof raw) != 1)
 		return FGW_ERR_CRYPTO;
-	to_hex(raw, sizeof raw, out);
+	str_hex(raw, sizeof raw, out);
 	OPENSSL_cleanse(raw, sizeof raw);
 	return FGW_OK;
 }
@@ -137,7 +126,7 @@ int auth_token_derive(const char *label, const char *token, char out[static AUTH
 	int rc = sha256_two(label, token, strlen(token), md);
 
 	if (rc == FGW_OK)
-		to_hex(md, sizeof md, out);
+		str_hex(md, sizeof md, out);
 	return rc;
 }
 

@@ -63,3 +63,16 @@ Test(str, constant_time_compare)
 	cr_assert(str_equal_ct("secret", "secret", 6));
 	cr_assert_not(str_equal_ct("secret", "secreT", 6));
 }
+
+Test(str, hex_is_lower_case_two_digits_per_byte_and_terminated)
+{
+	const uint8_t in[] = {0x00, 0x0f, 0xa5, 0xff};
+	char out[2 * sizeof in + 2];
+
+	memset(out, 'x', sizeof out);
+	str_hex(in, sizeof in, out);
+	cr_assert_str_eq(out, "000fa5ff");
+	cr_assert_eq(out[sizeof out - 1], 'x', "nothing written past the terminator");
+	str_hex(in, 0, out);
+	cr_assert_str_eq(out, "");
+}
