@@ -96,6 +96,11 @@ static int give_to_owner(const char *dir, const char *owner, bool explicit_owner
 
 int cmd_init(int argc, char **argv)
 {
+	return cmd_init_with(argc, argv, NULL);
+}
+
+int cmd_init_with(int argc, char **argv, cmd_init_extra_fn *extra)
+{
 	static const struct option opts[] = {
 		{"data", required_argument, NULL, 'd'},
 		{"owner", required_argument, NULL, 'o'},
@@ -143,5 +148,8 @@ int cmd_init(int argc, char **argv)
 	}
 	printf("web setup code (needed to create the first admin from another host): %s\n",
 	       code);
+	/* before the hand-over, so what the layers above make goes too */
+	if (extra != NULL && extra(dir) != 0)
+		return 1;
 	return give_to_owner(dir, owner, explicit_owner);
 }

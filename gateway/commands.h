@@ -8,6 +8,11 @@
 int cmd_line_test(int argc, char **argv);
 int cmd_log(int argc, char **argv);
 int cmd_init(int argc, char **argv);
+/* cmd_init with extra(dir) run on the new device before it is handed to
+ * faxgwd's account (the web's certificate); extra returns 0 or prints
+ * what failed and returns non-zero. */
+typedef int cmd_init_extra_fn(const char *dir);
+int cmd_init_with(int argc, char **argv, cmd_init_extra_fn *extra);
 int cmd_wipe(int argc, char **argv);
 int cmd_cert(int argc, char **argv);
 int cmd_simulate(int argc, char **argv);

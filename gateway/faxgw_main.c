@@ -15,7 +15,7 @@ struct command {
 static const struct command commands[] = {
 	{"line-test", cmd_line_test, "send a TIFF through the simulated line and report"},
 	{"log", cmd_log, "show, export (CSV) or verify the audit log"},
-	{"init", cmd_init, "create a new device: data directory and keys"},
+	{"init", cmd_init_web, "create a new device: data directory, keys, HTTPS certificate"},
 	{"wipe", cmd_wipe, "erase a document, or the whole device, with a signed certificate"},
 	{"cert", cmd_cert, "verify an erasure certificate (cert verify FILE --pubkey KEY)"},
 	{"simulate", cmd_simulate, "drive the daemon's simulated lines (simulate incoming ...)"},

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "common/err.h"
+#include "gateway/commands.h"
 #include "storage/store.h"
 #include "web/tls.h"
 #include "web/web.h"
@@ -55,4 +56,26 @@ int cmd_tls(int argc, char **argv)
 	printf("installed %s and %s into %s/%s; restart faxgwd to use them\n",
 	       argv[optind + 1], argv[optind + 2], dir, WEB_TLS_DIR);
 	return 0;
+}
+
+/* The device's first HTTPS certificate, made with the device (the issue's
+ * "made by faxgw init"; faxgwd makes one too if it is ever missing). */
+static int init_certificate(const char *dir)
+{
+	int created = 0, rc = web_tls_ensure(dir, &created);
+
+	if (rc != FGW_OK) {
+		fprintf(stderr, "faxgw init: no HTTPS certificate made in %s/%s: %s\n", dir,
+			WEB_TLS_DIR, fgw_strerror(rc));
+		return 1;
+	}
+	if (created)
+		printf("self-signed HTTPS certificate: %s/%s/%s (replace it with "
+		       "'faxgw tls install CERT KEY')\n", dir, WEB_TLS_DIR, WEB_TLS_CERT);
+	return 0;
+}
+
+int cmd_init_web(int argc, char **argv)
+{
+	return cmd_init_with(argc, argv, init_certificate);
 }

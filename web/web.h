@@ -25,6 +25,9 @@ int web_daemon_init(struct daemon *d);
 /* `faxgw tls install CERT KEY`: the CLI command (see faxgw_main.c). */
 int cmd_tls(int argc, char **argv);
 
+/* `faxgw init` with the web's self-signed certificate made at once. */
+int cmd_init_web(int argc, char **argv);
+
 struct web_settings {
 	char data_dir[4096];
 	unsigned idle_minutes, max_hours, lock_minutes;

@@ -231,8 +231,14 @@ static void wait_web(void)
 
 static void start(void)
 {
+	char crt[4200];
+	struct stat st;
+
 	signal(SIGPIPE, SIG_IGN);
 	h = dh_new();
+	/* `faxgw init` made the HTTPS certificate with the device */
+	cr_assert_eq(str_format(crt, sizeof crt, "%s/tls/server.crt", dh_data(h)), 0);
+	cr_assert_eq(stat(crt, &st), 0, "faxgw init made no %s", crt);
 	port = free_port();
 	web_listen();
 	dh_start(h);
