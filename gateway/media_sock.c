@@ -113,3 +113,44 @@ int media_sock_bind(const struct media_bind *b, int *fd, uint16_t *port)
 	}
 	return rc;
 }
+
+#define DRAIN_BATCH 8              /* datagrams per recvmmsg: one call is 1-2 a tick */
+
+/* Reads one batch into bufs; returns how many (0: empty or an error). */
+static unsigned read_batch(int fd, unsigned want, uint8_t bufs[][MEDIA_DGRAM_MAX],
+			   struct media_addr *from, struct mmsghdr *msgs, struct iovec *iov)
+{
+	int n;
+
+	for (unsigned i = 0; i < want; i++) {
+		iov[i] = (struct iovec){.iov_base = bufs[i], .iov_len = MEDIA_DGRAM_MAX};
+		from[i].len = sizeof from[i].ss;
+		msgs[i] = (struct mmsghdr){.msg_hdr = {.msg_name = &from[i].ss,
+						       .msg_namelen = from[i].len,
+						       .msg_iov = &iov[i], .msg_iovlen = 1}};
+	}
+	/* MSG_DONTWAIT: returns what is there (at least one) or EAGAIN, so an
+	 * empty socket costs this one call and no second read. */
+	n = recvmmsg(fd, msgs, want, MSG_DONTWAIT, NULL);
+	return n > 0 ? (unsigned)n : 0;
+}
+
+unsigned media_sock_drain(int fd, unsigned max, media_dgram_fn *fn, void *arg)
+{
+	uint8_t bufs[DRAIN_BATCH][MEDIA_DGRAM_MAX];
+	struct media_addr from[DRAIN_BATCH];
+	struct mmsghdr msgs[DRAIN_BATCH];
+	struct iovec iov[DRAIN_BATCH];
+	unsigned total = 0, want, got;
+
+	do {
+		want = max - total < DRAIN_BATCH ? max - total : DRAIN_BATCH;
+		got = want > 0 ? read_batch(fd, want, bufs, from, msgs, iov) : 0;
+		for (unsigned i = 0; i < got; i++) {
+			from[i].len = msgs[i].msg_hdr.msg_namelen;
+			fn(arg, bufs[i], msgs[i].msg_len, &from[i]);
+		}
+		total += got;
+	} while (got == want && want > 0);   /* a full batch: there may be more */
+	return total;
+}

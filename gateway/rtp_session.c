@@ -297,24 +297,31 @@ static void take_packet(struct rtp_session *s, const uint8_t *pkt, size_t len,
 	(void)jitter_put(s->jb, h.seq, h.timestamp, h.ssrc, pcm, n);
 }
 
+struct drain_ctx {
+	struct rtp_session *s;
+	bool keep;
+};
+
+static void take_dgram(void *arg, const uint8_t *buf, size_t len, const struct media_addr *from)
+{
+	struct drain_ctx *d = arg;
+
+	if (!d->keep || !d->s->have_peer)
+		return;
+	if (len > RTP_MAX_PACKET) {
+		d->s->st.malformed++;
+		return;
+	}
+	take_packet(d->s, buf, len, from);
+}
+
+_Static_assert(MEDIA_DGRAM_MAX > RTP_MAX_PACKET, "an oversized datagram must show as longer");
+
 static void drain(struct rtp_session *s, bool keep)
 {
-	uint8_t buf[RTP_MAX_PACKET + 1];
+	struct drain_ctx d = {.s = s, .keep = keep};
 
-	for (int i = 0; i < DRAIN_MAX; i++) {
-		struct media_addr from = {.len = sizeof from.ss};
-		ssize_t n = recvfrom(s->fd, buf, sizeof buf, 0, (struct sockaddr *)&from.ss,
-				     &from.len);
-		if (n < 0)
-			break;                 /* EAGAIN: empty; anything else: next tick */
-		if (!keep || !s->have_peer)
-			continue;
-		if ((size_t)n > RTP_MAX_PACKET) {
-			s->st.malformed++;
-			continue;
-		}
-		take_packet(s, buf, (size_t)n, &from);
-	}
+	(void)media_sock_drain(s->fd, DRAIN_MAX, take_dgram, &d);
 }
 
 void rtp_session_discard(struct rtp_session *s)

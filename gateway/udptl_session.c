@@ -282,30 +282,30 @@ static bool source_ok(struct udptl_session *s, const struct media_addr *from)
 	return true;
 }
 
-static void drain(struct udptl_session *s)
+static void take_dgram(void *arg, const uint8_t *buf, size_t len, const struct media_addr *from)
 {
-	uint8_t buf[UDPTL_MAX_DATAGRAM + 1];
+	struct udptl_session *s = arg;
 	struct udptl_packet p;
 
-	for (int i = 0; i < DRAIN_MAX; i++) {
-		struct media_addr from = {.len = sizeof from.ss};
-		ssize_t n = recvfrom(s->fd, buf, sizeof buf, 0, (struct sockaddr *)&from.ss,
-				     &from.len);
-		if (n < 0)
-			break;
-		if (!s->have_peer)
-			continue;
-		if (udptl_parse(buf, (size_t)n, &p) != 0) {
-			s->st.malformed++;
-			continue;
-		}
-		if (!source_ok(s, &from)) {
-			s->st.foreign++;
-			continue;
-		}
-		s->st.received++;
-		take_packet(s, &p);
+	if (!s->have_peer)
+		return;
+	if (udptl_parse(buf, len, &p) != 0) {
+		s->st.malformed++;
+		return;
 	}
+	if (!source_ok(s, from)) {
+		s->st.foreign++;
+		return;
+	}
+	s->st.received++;
+	take_packet(s, &p);
+}
+
+_Static_assert(MEDIA_DGRAM_MAX > UDPTL_MAX_DATAGRAM, "an oversized datagram must show as longer");
+
+static void drain(struct udptl_session *s)
+{
+	(void)media_sock_drain(s->fd, DRAIN_MAX, take_dgram, s);
 }
 
 /* True when an IFP after the gap at s->next is held. */
