@@ -13,6 +13,7 @@
 #define DEFAULT_MAX_SECONDS 600
 #define FRAME_NS 20000000LL          /* one real-time frame: 20 ms */
 #define MAX_CATCHUP 250              /* frames (5 s) one late tick may redo */
+#define ENDS_BACKLOG 8               /* ended calls reported per tick: queue / this, at least 1 */
 
 struct call {
 	struct call_registry *reg;
@@ -26,6 +27,9 @@ struct call {
 	bool hangup;                  /* call_hang_up asked; done at the next frame */
 	struct fax_endpoint *pending; /* call_switch_transport's new endpoint */
 	uint64_t late_frames;
+	bool over;                    /* real time: ended, its report queued */
+	bool over_timed_out;
+	struct call *next_over;
 };
 
 struct call_registry {
@@ -38,9 +42,13 @@ struct call_registry {
 	int64_t epoch_ns;             /* monotonic time of frame 0 */
 	uint64_t frames_done;         /* since epoch */
 	struct call_clock_stats clock;
+	struct event *ends;           /* reports queued ends after a tick */
+	struct call *over_head, *over_tail;
+	size_t over;
 };
 
 static void on_tick(evutil_socket_t fd, short what, void *arg);
+static void on_ends(evutil_socket_t fd, short what, void *arg);
 
 int call_registry_new(struct event_base *base, unsigned frames_per_turn,
 		      struct call_registry **out)
@@ -52,7 +60,11 @@ int call_registry_new(struct event_base *base, unsigned frames_per_turn,
 		return FGW_ERR_INVALID;
 	if ((r = calloc(1, sizeof *r)) == NULL)
 		return FGW_ERR_NOMEM;
-	if ((r->tick = evtimer_new(base, on_tick, r)) == NULL) {
+	r->tick = evtimer_new(base, on_tick, r);
+	r->ends = event_new(base, -1, 0, on_ends, r);
+	if (r->tick == NULL || r->ends == NULL) {
+		if (r->tick != NULL)
+			event_free(r->tick);
 		free(r);
 		return FGW_ERR_NOMEM;
 	}
@@ -237,7 +249,52 @@ static int rt_frame_io(struct call *c)
 	return n > 0 ? fax_endpoint_rx_audio(c->p.local, buf, n) : 0;
 }
 
-/* Runs one frame of c; finishes it when over. */
+/* A call's end costs milliseconds on this thread (the done callback
+ * stores a received fax: vault, catalog, audit sync; hangs up the SIP
+ * dialog). Reported inside the frame, a few ends meeting in one tick
+ * would make that tick, and so every call's frame, late. So the end is
+ * queued here and reported by on_ends after the tick, a bounded number
+ * per tick (see report_ends). */
+static void end_later(struct call *c, bool timed_out)
+{
+	struct call_registry *r = c->reg;
+
+	c->over = true;
+	c->over_timed_out = timed_out;
+	c->next_over = NULL;
+	if (r->over_tail != NULL)
+		r->over_tail->next_over = c;
+	else
+		r->over_head = c;
+	r->over_tail = c;
+	r->over++;
+}
+
+/* Reports the first n queued ends (done callbacks, frees). */
+static void report_ends(struct call_registry *r, size_t n)
+{
+	while (n-- > 0 && r->over_head != NULL) {
+		struct call *c = r->over_head;
+
+		if ((r->over_head = c->next_over) == NULL)
+			r->over_tail = NULL;
+		r->over--;
+		finish(c, c->over_timed_out, false);
+	}
+}
+
+/* One end per tick spreads them over the gaps between ticks; a backlog
+ * (many calls ending together) drains an eighth per tick, so an end is
+ * reported within about ENDS_BACKLOG ticks. */
+static void on_ends(evutil_socket_t fd, short what, void *arg)
+{
+	struct call_registry *r = arg;
+
+	(void)fd, (void)what;
+	report_ends(r, r->over / ENDS_BACKLOG + 1);
+}
+
+/* Runs one frame of c; queues its end when over. */
 static void rt_frame(struct call *c, bool late)
 {
 	int rc;
@@ -259,9 +316,9 @@ static void rt_frame(struct call *c, bool late)
 	}
 	if (c->samples >= c->limit && !fax_endpoint_done(c->p.local)) {
 		fax_endpoint_abort(c->p.local);
-		finish(c, true, false);
+		end_later(c, true);
 	} else if (fax_endpoint_done(c->p.local)) {
-		finish(c, false, false);
+		end_later(c, false);
 	}
 }
 
@@ -273,7 +330,7 @@ static void rt_frame_all(struct call_registry *r, bool late)
 
 	for (; c != NULL; c = next) {
 		next = c->next;
-		if (c->realtime)
+		if (c->realtime && !c->over)
 			rt_frame(c, late);
 	}
 	r->clock.frames++;
@@ -301,6 +358,8 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 		r->frames_done++;
 		rt_frame_all(r, r->frames_done < due);
 	}
+	if (r->over_head != NULL)
+		event_active(r->ends, EV_TIMEOUT, 0);
 	if (r->realtime > 0)
 		arm_tick(r);
 }
@@ -392,6 +451,7 @@ void call_registry_clock_stats(const struct call_registry *r, struct call_clock_
 
 void call_registry_abort_all(struct call_registry *r)
 {
+	report_ends(r, r->over);       /* these ended on their own: not aborted */
 	while (r->calls != NULL) {
 		struct call *c = r->calls;
 		hang_up(c);
@@ -415,6 +475,7 @@ void call_registry_free(struct call_registry *r)
 	if (r == NULL)
 		return;
 	call_registry_abort_all(r);
+	event_free(r->ends);
 	event_free(r->tick);
 	free(r);
 }

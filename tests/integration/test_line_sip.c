@@ -627,6 +627,89 @@ Test(line_sip, call_started_by_a_done_callback_gets_a_fresh_clock)
 	remove_temp_dir(dir);
 }
 
+/* Calls that end in the same tick: each done callback notes the tick
+ * count it ran at. */
+#define SAME_TICK_CALLS 3
+
+struct ends {
+	struct call_registry *reg;
+	struct side side[SAME_TICK_CALLS];
+	uint64_t done_tick[SAME_TICK_CALLS];
+	int done;
+};
+
+struct end_slot {
+	struct ends *e;
+	int i;
+};
+
+static void note_end(void *arg, const struct call_outcome *o)
+{
+	struct end_slot *slot = arg;
+	struct call_clock_stats cs;
+
+	call_registry_clock_stats(slot->e->reg, &cs);
+	slot->e->side[slot->i].ended = true;
+	slot->e->side[slot->i].out = *o;
+	slot->e->done_tick[slot->i] = cs.ticks;
+	slot->e->done++;
+}
+
+static void hang_up_all(evutil_socket_t fd, short what, void *arg)
+{
+	struct ends *e = arg;
+
+	(void)fd, (void)what;
+	for (int i = 0; i < SAME_TICK_CALLS; i++)
+		call_hang_up(e->side[i].call);
+}
+
+/* Ends cost time on the loop (storing a fax), so calls ending together
+ * are reported one per tick, after the tick, not all inside one. */
+Test(line_sip, calls_ending_in_one_tick_are_reported_one_per_tick)
+{
+	static const struct timeval at = {0, 100000};
+	struct event_base *base = event_base_new();
+	struct ends e;
+	struct end_slot slot[SAME_TICK_CALLS];
+	struct event *ev;
+	char dir[64], path[SAME_TICK_CALLS][128];
+
+	memset(&e, 0, sizeof e);
+	make_temp_dir(dir);
+	cr_assert_eq(call_registry_new(base, 1, &e.reg), FGW_OK);
+	for (int i = 0; i < SAME_TICK_CALLS; i++) {
+		cr_assert_eq(str_format(path[i], sizeof path[i], "%s/rx%d.tif", dir, i), FGW_OK);
+		cr_assert_eq(line_sip_new(rtp_new(), &e.side[i].line), FGW_OK);
+		slot[i] = (struct end_slot){.e = &e, .i = i};
+		struct call_params p = {.label = "together", .local = idle_receiver(path[i]),
+					.local_line = e.side[i].line, .done = note_end,
+					.done_arg = &slot[i]};
+		cr_assert_eq(call_start_get(e.reg, &p, &e.side[i].call), FGW_OK);
+	}
+	cr_assert_not_null(ev = evtimer_new(base, hang_up_all, &e));
+	cr_assert_eq(event_add(ev, &at), 0);
+	cr_assert_eq(event_base_dispatch(base), 1, "the clock stops after the last end");
+	cr_assert_eq(e.done, SAME_TICK_CALLS);
+	for (int i = 0; i < SAME_TICK_CALLS; i++) {
+		cr_assert(e.side[i].ended);
+		cr_assert_not(e.side[i].out.aborted);
+		/* they ended at the same frame ... */
+		cr_assert_eq(e.side[i].out.samples, e.side[0].out.samples);
+	}
+	/* ... and were reported in order, each after a tick of its own (the
+	 * newest call is first in the registry, so it ended first) */
+	cr_assert_lt(e.done_tick[2], e.done_tick[1]);
+	cr_assert_lt(e.done_tick[1], e.done_tick[0]);
+	cr_assert_eq(call_registry_count(e.reg), 0);
+	event_free(ev);
+	call_registry_free(e.reg);
+	for (int i = 0; i < SAME_TICK_CALLS; i++)
+		line_free(e.side[i].line);
+	event_base_free(base);
+	remove_temp_dir(dir);
+}
+
 static void block_loop(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd, (void)what, (void)arg;
