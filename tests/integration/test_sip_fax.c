@@ -31,6 +31,7 @@
 #include "tests/support/ini_edit.h"
 #include "tests/support/netns.h"
 #include "tests/support/sip_device.h"
+#include "tests/support/port_block.h"
 
 #define ONE_PAGE "tiff/asterisk-testsuite__udptl_1page.tif"
 #define NUMBER "0312345678"
@@ -54,7 +55,7 @@ TestSuite(sip_fax, .fini = teardown, .timeout = 300);
 /* Ports of this test process: SIP at base and base + 2, media above. */
 static unsigned base_port(void)
 {
-	return 21000 + (unsigned)(getpid() % 400) * 100;
+	return port_block();   /* ours alone, below the ephemeral range */
 }
 
 struct side {

@@ -20,6 +20,7 @@
 #include "tests/support/fax_harness.h"
 #include "tests/support/ini_edit.h"
 #include "tests/support/sip_device.h"
+#include "tests/support/port_block.h"
 
 #define ONE_PAGE "tiff/asterisk-testsuite__udptl_1page.tif"
 #define NUMBER "0312345678"
@@ -44,7 +45,7 @@ TestSuite(sip_relay, .fini = teardown, .timeout = 300);
 /* SIP at base and base + 2, media above (A +10, B +50, the machine +80). */
 static unsigned base_port(void)
 {
-	return 21000 + (unsigned)(getpid() % 400) * 100;
+	return port_block();   /* ours alone, below the ephemeral range */
 }
 
 /* [section] key = "HOST:PORT" or "LO-HI" (hi != 0). */
