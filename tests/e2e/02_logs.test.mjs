@@ -46,7 +46,8 @@ test('the dashboard shows the lines with their kind and channels', async () => {
     [...t.querySelectorAll('tr')].slice(1).map((tr) => [...tr.cells].map((c) => c.innerText.trim())));
   assert.deepEqual(lines.map((l) => l[0]), ['trunk', 'device'], JSON.stringify(lines));
   assert.deepEqual(lines.map((l) => l[2]), ['0 / 4', '0 / 1'], 'idle, channels as configured');
-  assert.ok(lines.every((l) => l.length === 3 && /^\d+ \/ \d+$/.test(l[2])), JSON.stringify(lines));
+  assert.deepEqual(lines.map((l) => l[1]), ['simulation', 'simulation'], 'the default kinds');
+  assert.ok(lines.every((l) => l.length === 4 && /^\d+ \/ \d+$/.test(l[2])), JSON.stringify(lines));
   await screenshot(page, 'dashboard');
 });
 
