@@ -2,7 +2,7 @@
 # Runs every test binary given, reports each, and fails if any failed.
 # Usage: run-tests.sh BUILD test...
 #
-# TEST_JOBS programs run at once (default 3). The SIP, RTP and UDPTL
+# TEST_JOBS programs run at once (default 4). The SIP, RTP and UDPTL
 # tests fax in real time and mostly wait on the clock, so they start first
 # and overlap the CPU-bound ones; each program's output is printed whole,
 # in the order given, with its wall time.
@@ -15,7 +15,7 @@ if [[ ! -d ${FAXGW_TESTDATA:-/nonexistent} ]]; then
 fi
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
-jobs=${TEST_JOBS:-3}
+jobs=${TEST_JOBS:-4}
 logs=$(mktemp -d)
 trap 'rm -rf "$logs"' EXIT
 
