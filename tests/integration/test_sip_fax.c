@@ -130,48 +130,15 @@ static void send_fax(struct dh *h)
 			    testdata(ONE_PAGE), NULL), 0, "%s%s", r.out, r.err);
 }
 
-/* The end of h's daemon log, for failure messages (the folder is gone
- * after the test). */
-static const char *log_tail(const struct dh *h)
-{
-	static char text[2][262144];
-	static int which;
-	char *t = text[which++ % 2];
-	size_t n = dh_read_file(dh_log_path(h), t, sizeof text[0]);
-
-	return n > 4000 ? t + n - 4000 : t;
-}
-
-/* Waits up to FAX_WAIT_MS for a *.tif in dir; true with its path. */
-static bool first_tif(const char *dir, char *path, size_t size)
-{
-	for (int t = 0; t < FAX_WAIT_MS; t += 250) {
-		DIR *d = opendir(dir);
-		struct dirent *e;
-		cr_assert_not_null(d, "%s", dir);
-		while ((e = readdir(d)) != NULL) {
-			size_t n = strlen(e->d_name);
-			if (n > 4 && strcmp(e->d_name + n - 4, ".tif") == 0) {
-				cr_assert_eq(str_format(path, size, "%s/%s", dir, e->d_name), 0);
-				closedir(d);
-				dh_sleep_ms(300);        /* written in one go; let it close */
-				return true;
-			}
-		}
-		closedir(d);
-		dh_sleep_ms(250);
-	}
-	return false;
-}
-
 /* The page B's office device saved. */
 static void received_file(char *path, size_t size)
 {
 	char dir[4200];
 
 	cr_assert_eq(str_format(dir, sizeof dir, "%s/device", dh_dir(b)), 0);
-	cr_assert(first_tif(dir, path, size), "B received nothing in %d s\n--- A:\n%s\n--- B:\n%s",
-		  FAX_WAIT_MS / 1000, log_tail(a), log_tail(b));
+	cr_assert(dh_wait_tif(dir, FAX_WAIT_MS, path, size),
+		  "B received nothing in %d s\n--- A:\n%s\n--- B:\n%s",
+		  FAX_WAIT_MS / 1000, dh_log_tail(a), dh_log_tail(b));
 }
 
 static void audit_has(struct dh *h, const char *needle, int wait_ms)
@@ -199,7 +166,7 @@ static void stops_cleanly(struct dh *h)
 {
 	int st = dh_stop(h);
 
-	cr_assert_eq(st, 0, "faxgwd exited %d:\n%s", st, log_tail(h));
+	cr_assert_eq(st, 0, "faxgwd exited %d:\n%s", st, dh_log_tail(h));
 }
 
 /* The whole check after a send: page equal, both records, nothing left. */
@@ -214,9 +181,9 @@ static void fax_goes_through(void)
 	audit_has(a, "\"type\":\"fax_sent\"", 10000);
 	audit_has(b, "\"type\":\"fax_received\"", 10000);
 	cr_assert(dh_log_has(a, "dialog ended", 10000), "A never ended its dialog:\n%s",
-		  log_tail(a));
+		  dh_log_tail(a));
 	cr_assert(dh_log_has(b, "dialog ended", 10000), "B never ended its dialog:\n%s",
-		  log_tail(b));
+		  dh_log_tail(b));
 	no_call_left(a);
 	no_call_left(b);
 	stops_cleanly(a);
@@ -237,8 +204,8 @@ Test(sip_fax, g711_alaw)
 	codecs_a = "pcma,pcmu";
 	start_pair("127.0.0.1", "127.0.0.1", "no", "no");
 	fax_goes_through();
-	cr_assert(dh_log_has(a, "G.711 A-law", 0), "%s", log_tail(a));
-	cr_assert(dh_log_has(b, "G.711 A-law", 0), "%s", log_tail(b));
+	cr_assert(dh_log_has(a, "G.711 A-law", 0), "%s", dh_log_tail(a));
+	cr_assert(dh_log_has(b, "G.711 A-law", 0), "%s", dh_log_tail(b));
 }
 
 Test(sip_fax, t38_from_the_start)
@@ -273,7 +240,7 @@ Test(sip_fax, t38_offer_refused_then_called_again_in_g711)
 	start_pair("127.0.0.1", "127.0.0.1", "initial", "no");
 	fax_goes_through();
 	cr_assert(dh_log_has(a, "T.38 refused (488); calling again in G.711", 0), "%s",
-		  log_tail(a));
+		  dh_log_tail(a));
 	cr_assert(dh_log_has(b, "G.711 u-law", 0));
 	cr_assert_not(dh_log_has(b, "T.38 with", 0));
 }
@@ -290,9 +257,9 @@ Test(sip_fax, stop_while_calling_requeues_the_job)
 	a = daemon_for(&sa, false);
 	dh_start(a);
 	send_fax(a);
-	cr_assert(dh_log_has(a, "calling " NUMBER, 10000), "%s", log_tail(a));
+	cr_assert(dh_log_has(a, "calling " NUMBER, 10000), "%s", dh_log_tail(a));
 	stops_cleanly(a);
-	cr_assert(dh_log_has(a, "queued again (the gateway is stopping)", 0), "%s", log_tail(a));
+	cr_assert(dh_log_has(a, "queued again (the gateway is stopping)", 0), "%s", dh_log_tail(a));
 	cr_assert_eq(str_format(path, sizeof path, "%s/audit.log", dh_data(a)), 0);
 	cr_assert_not(dh_file_has(path, "\"type\":\"fax_failed\"", 0));
 }
@@ -364,7 +331,7 @@ static void device_registered(void)
 		dh_sleep_ms(200);
 	}
 	cr_assert_fail("the device never registered: %s\n--- A:\n%s\n--- B:\n%s", r.out,
-		       log_tail(a), log_tail(b));
+		       dh_log_tail(a), dh_log_tail(b));
 }
 
 /* The page A's simulated far end saved. */
@@ -373,8 +340,8 @@ static void far_end_file(char *path, size_t size)
 	char dir[4200];
 
 	cr_assert_eq(str_format(dir, sizeof dir, "%s/far", dh_dir(a)), 0);
-	cr_assert(first_tif(dir, path, size), "nothing reached A's far end\n--- A:\n%s\n--- B:\n%s",
-		  log_tail(a), log_tail(b));
+	cr_assert(dh_wait_tif(dir, FAX_WAIT_MS, path, size), "nothing reached A's far end\n--- A:\n%s\n--- B:\n%s",
+		  dh_log_tail(a), dh_log_tail(b));
 }
 
 Test(sip_fax, office_device_registers_dials_by_request_uri_and_is_queued)
@@ -388,15 +355,15 @@ Test(sip_fax, office_device_registers_dials_by_request_uri_and_is_queued)
 	send_fax(b);
 	far_end_file(path, sizeof path);
 	cr_assert_eq(tiff_compare(testdata(ONE_PAGE), path, msg, sizeof msg), 0, "%s", msg);
-	cr_assert(dh_log_has(a, "number " NUMBER " accepted", 0), "%s", log_tail(a));
-	cr_assert(dh_log_has(a, "device/sip " DEVICE, 0), "%s", log_tail(a));
+	cr_assert(dh_log_has(a, "number " NUMBER " accepted", 0), "%s", dh_log_tail(a));
+	cr_assert(dh_log_has(a, "device/sip " DEVICE, 0), "%s", dh_log_tail(a));
 	/* device_t38 = yes: A (answering) asked for T.38 once the number was in. */
-	cr_assert(dh_log_has(a, "asking the peer for T.38", 0), "%s", log_tail(a));
-	cr_assert(dh_log_has(a, "the fax goes on in T.38", 0), "%s", log_tail(a));
-	cr_assert(dh_log_has(b, "registered at the SIP trunk", 0), "%s", log_tail(b));
+	cr_assert(dh_log_has(a, "asking the peer for T.38", 0), "%s", dh_log_tail(a));
+	cr_assert(dh_log_has(a, "the fax goes on in T.38", 0), "%s", dh_log_tail(a));
+	cr_assert(dh_log_has(b, "registered at the SIP trunk", 0), "%s", dh_log_tail(b));
 	audit_has(a, "\"type\":\"fax_sent\"", 10000);
 	audit_has(b, "\"type\":\"fax_sent\"", 10000);
-	cr_assert(dh_log_has(b, "dialog ended", 10000), "%s", log_tail(b));
+	cr_assert(dh_log_has(b, "dialog ended", 10000), "%s", dh_log_tail(b));
 	no_call_left(a);
 	no_call_left(b);
 	stops_cleanly(a);
@@ -421,17 +388,17 @@ Test(sip_fax, office_device_double_entry_by_rfc4733_and_inband_dtmf)
 	cr_assert_eq(str_format(ports, sizeof ports, "%u-%u", p + 60, p + 98), 0);
 	o.gateway = gw;
 	sip_device_run(&o, &res);
-	cr_assert(res.answered, "%s", log_tail(a));
+	cr_assert(res.answered, "%s", dh_log_tail(a));
 	cr_assert(res.fax_done && res.fax_err == 0 && res.pages_sent == 1,
 		  "done %d err %d pages %d\n%s", res.fax_done, res.fax_err, res.pages_sent,
-		  log_tail(a));
+		  dh_log_tail(a));
 	cr_assert(res.reinvite_refused, "device_t38 = yes: the gateway asks for T.38");
 	far_end_file(path, sizeof path);
 	cr_assert_eq(tiff_compare(testdata(ONE_PAGE), path, msg, sizeof msg), 0, "%s", msg);
-	cr_assert(dh_log_has(a, "double entry required", 0), "%s", log_tail(a));
-	cr_assert(dh_log_has(a, "number " NUMBER " accepted", 0), "%s", log_tail(a));
+	cr_assert(dh_log_has(a, "double entry required", 0), "%s", dh_log_tail(a));
+	cr_assert(dh_log_has(a, "number " NUMBER " accepted", 0), "%s", dh_log_tail(a));
 	cr_assert(dh_log_has(a, "the peer refused T.38 (488); the fax goes on in G.711", 0),
-		  "%s", log_tail(a));
+		  "%s", dh_log_tail(a));
 	no_call_left(a);
 	stops_cleanly(a);
 }
@@ -451,8 +418,8 @@ Test(sip_fax, inbox_fax_is_called_to_the_registered_device)
 			    testdata(ONE_PAGE), NULL), 0, "%s%s", r.out, r.err);
 	received_file(path, sizeof path);
 	cr_assert_eq(tiff_compare(testdata(ONE_PAGE), path, msg, sizeof msg), 0, "%s", msg);
-	cr_assert(dh_log_has(a, "forwarded to the office device line", 0), "%s", log_tail(a));
-	cr_assert(dh_log_has(a, "device/sip job", 0), "%s", log_tail(a));
+	cr_assert(dh_log_has(a, "forwarded to the office device line", 0), "%s", dh_log_tail(a));
+	cr_assert(dh_log_has(a, "device/sip job", 0), "%s", dh_log_tail(a));
 	audit_has(a, "\"type\":\"fax_sent\"", 10000);
 	audit_has(b, "\"type\":\"fax_received\"", 10000);
 	no_call_left(a);

@@ -61,16 +61,6 @@ static void set(struct dh *h, const char *section, const char *key, const char *
 	ini_set(dh_config_path(h), section, key, v);
 }
 
-static const char *log_tail(const struct dh *h)
-{
-	static char text[2][262144];
-	static int which;
-	char *t = text[which++ % 2];
-	size_t n = dh_read_file(dh_log_path(h), t, sizeof text[0]);
-
-	return n > 4000 ? t + n - 4000 : t;
-}
-
 /* B: takes the trunk call (T.38 when offered) into its general inbox and
  * forwards it to its office device, which saves it in DIR/device. */
 static void start_receiver(unsigned p, const char *trunk_t38)
@@ -131,28 +121,6 @@ static void machine_sends(unsigned p, struct sip_device_result *res)
 	sip_device_run(&o, res);
 }
 
-/* The first *.tif in dir within WAIT_MS (the fax is over by now). */
-static bool first_tif(const char *dir, char *path, size_t size)
-{
-	for (int t = 0; t < WAIT_MS; t += 250) {
-		DIR *d = opendir(dir);
-		struct dirent *e;
-		cr_assert_not_null(d, "%s", dir);
-		while ((e = readdir(d)) != NULL) {
-			size_t n = strlen(e->d_name);
-			if (n > 4 && strcmp(e->d_name + n - 4, ".tif") == 0) {
-				cr_assert_eq(str_format(path, size, "%s/%s", dir, e->d_name), 0);
-				closedir(d);
-				dh_sleep_ms(300);
-				return true;
-			}
-		}
-		closedir(d);
-		dh_sleep_ms(250);
-	}
-	return false;
-}
-
 /* Entries in DIR/data/vault (documents at rest). */
 static int vault_entries(struct dh *h)
 {
@@ -177,7 +145,7 @@ static void audit_has(struct dh *h, const char *needle)
 
 	cr_assert_eq(str_format(path, sizeof path, "%s/audit.log", dh_data(h)), 0);
 	cr_assert(dh_file_has(path, needle, WAIT_MS), "%s: no %s\n%s", path, needle,
-		  log_tail(h));
+		  dh_log_tail(h));
 }
 
 static void audit_lacks(struct dh *h, const char *needle)
@@ -192,7 +160,7 @@ static void stops_cleanly(struct dh *h)
 {
 	int st = dh_stop(h);
 
-	cr_assert_eq(st, 0, "faxgwd exited %d:\n%s", st, log_tail(h));
+	cr_assert_eq(st, 0, "faxgwd exited %d:\n%s", st, dh_log_tail(h));
 }
 
 /* Page equal at B, nothing stored at A or left hanging. */
@@ -200,14 +168,15 @@ static void relayed_fax_checks(const struct sip_device_result *res)
 {
 	char dir[4200], path[4400], msg[256];
 
-	cr_assert(res->answered, "%s", log_tail(a));
+	cr_assert(res->answered, "%s", dh_log_tail(a));
 	cr_assert(res->fax_done && res->fax_err == 0 && res->pages_sent == 1,
 		  "done %d err %d pages %d\n--- A:\n%s\n--- B:\n%s", res->fax_done, res->fax_err,
-		  res->pages_sent, log_tail(a), log_tail(b));
+		  res->pages_sent, dh_log_tail(a), dh_log_tail(b));
 	cr_assert_not(res->reinvite_refused, "a relayed machine is not asked for T.38");
 	cr_assert_eq(str_format(dir, sizeof dir, "%s/device", dh_dir(b)), 0);
-	cr_assert(first_tif(dir, path, sizeof path), "B received nothing\n--- A:\n%s\n--- B:\n%s",
-		  log_tail(a), log_tail(b));
+	cr_assert(dh_wait_tif(dir, WAIT_MS, path, sizeof path),
+		  "B received nothing\n--- A:\n%s\n--- B:\n%s",
+		  dh_log_tail(a), dh_log_tail(b));
 	cr_assert_eq(tiff_compare(testdata(ONE_PAGE), path, msg, sizeof msg), 0, "%s", msg);
 	cr_assert_eq(tiff_pages(path), 1);
 	audit_has(a, "\"type\":\"fax_sent\"");
@@ -220,10 +189,10 @@ static void relayed_fax_checks(const struct sip_device_result *res)
 	cr_assert_eq(dh_cli(a, NULL, true, &r, "jobs", NULL), 0, "%s%s", r.out, r.err);
 	cr_assert(strstr(r.out, "no outbound jobs") != NULL, "%s", r.out);
 	cr_assert(dh_log_has(a, "relay/sip " DEVICE " -> " NUMBER ": dialog ended", WAIT_MS),
-		  "the trunk leg never ended:\n%s", log_tail(a));
+		  "the trunk leg never ended:\n%s", dh_log_tail(a));
 	cr_assert(dh_log_has(a, "device/sip " DEVICE ": dialog ended", WAIT_MS),
-		  "the device leg never ended:\n%s", log_tail(a));
-	cr_assert(dh_log_has(b, "dialog ended", WAIT_MS), "%s", log_tail(b));
+		  "the device leg never ended:\n%s", dh_log_tail(a));
+	cr_assert(dh_log_has(b, "dialog ended", WAIT_MS), "%s", dh_log_tail(b));
 }
 
 /* The converted relay's record and log: TSI and SUB as the machine sent
@@ -235,10 +204,10 @@ static void conversion_checks(void)
 	audit_has(a, "\"sub\":\"" SUB "\"");
 	audit_has(a, "\"pages\":1");
 	audit_has(a, "\"result\":\"ok\"");
-	cr_assert(dh_log_has(a, "converting G.711 <-> T.38", 0), "%s", log_tail(a));
-	cr_assert(dh_log_has(a, "device -> TSI \"" TSI "\"", 0), "%s", log_tail(a));
-	cr_assert(dh_log_has(a, "device -> SUB \"" SUB "\"", 0), "%s", log_tail(a));
-	cr_assert(dh_log_has(a, "trunk -> MCF", 0), "%s", log_tail(a));
+	cr_assert(dh_log_has(a, "converting G.711 <-> T.38", 0), "%s", dh_log_tail(a));
+	cr_assert(dh_log_has(a, "device -> TSI \"" TSI "\"", 0), "%s", dh_log_tail(a));
+	cr_assert(dh_log_has(a, "device -> SUB \"" SUB "\"", 0), "%s", dh_log_tail(a));
+	cr_assert(dh_log_has(a, "trunk -> MCF", 0), "%s", dh_log_tail(a));
 }
 
 /* B with trunk_t38 b_t38, A with a_t38: the machine's fax relayed. */
@@ -257,8 +226,8 @@ Test(sip_relay, g711_device_to_t38_trunk_from_the_start)
 {
 	relay_fax("yes", "initial");
 	conversion_checks();
-	cr_assert(dh_log_has(a, "the trunk answered in T.38", 0), "%s", log_tail(a));
-	cr_assert(dh_log_has(b, "answered in T.38", 0), "%s", log_tail(b));
+	cr_assert(dh_log_has(a, "the trunk answered in T.38", 0), "%s", dh_log_tail(a));
+	cr_assert(dh_log_has(b, "answered in T.38", 0), "%s", dh_log_tail(b));
 	stops_cleanly(a);
 	stops_cleanly(b);
 }
@@ -269,8 +238,8 @@ Test(sip_relay, trunk_switched_to_t38_by_reinvite_mid_call)
 {
 	relay_fax("yes", "yes");
 	conversion_checks();
-	cr_assert(dh_log_has(a, "the trunk answered in G.711", 0), "%s", log_tail(a));
-	cr_assert(dh_log_has(b, "asking the peer for T.38", 0), "%s", log_tail(b));
+	cr_assert(dh_log_has(a, "the trunk answered in G.711", 0), "%s", dh_log_tail(a));
+	cr_assert(dh_log_has(b, "asking the peer for T.38", 0), "%s", dh_log_tail(b));
 	stops_cleanly(a);
 	stops_cleanly(b);
 }
@@ -282,8 +251,8 @@ Test(sip_relay, t38_offer_refused_then_called_again_in_g711)
 	relay_fax("no", "initial");
 	audit_has(a, "\"transport\":\"g711\"");
 	cr_assert(dh_log_has(a, "T.38 refused (488); calling again in G.711", 0), "%s",
-		  log_tail(a));
-	cr_assert(dh_log_has(a, "the trunk answered in G.711", 0), "%s", log_tail(a));
+		  dh_log_tail(a));
+	cr_assert(dh_log_has(a, "the trunk answered in G.711", 0), "%s", dh_log_tail(a));
 	stops_cleanly(a);
 	stops_cleanly(b);
 }
@@ -295,8 +264,8 @@ Test(sip_relay, both_legs_g711_pass_through)
 	relay_fax("yes", "no");
 	audit_has(a, "\"transport\":\"g711\"");
 	audit_has(a, "\"result\":\"relayed in G.711 as it is");
-	cr_assert_not(dh_log_has(a, "converting G.711 <-> T.38", 0), "%s", log_tail(a));
-	cr_assert(dh_log_has(a, "the peer's re-INVITE is refused (488)", 0), "%s", log_tail(a));
+	cr_assert_not(dh_log_has(a, "converting G.711 <-> T.38", 0), "%s", dh_log_tail(a));
+	cr_assert(dh_log_has(a, "the peer's re-INVITE is refused (488)", 0), "%s", dh_log_tail(a));
 	stops_cleanly(a);
 	stops_cleanly(b);
 }

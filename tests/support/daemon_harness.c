@@ -1,5 +1,6 @@
 /* A real faxgwd and the faxgw CLI as child processes; see daemon_harness.h. */
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -451,4 +452,36 @@ void dh_free(struct dh *h)
 		return;
 	cleanup(h);
 	free(h);
+}
+
+const char *dh_log_tail(const struct dh *h)
+{
+	static char text[2][262144];
+	static int which;
+	char *t = text[which++ % 2];
+	size_t n = dh_read_file(dh_log_path(h), t, sizeof text[0]);
+
+	return n > 4000 ? t + n - 4000 : t;
+}
+
+bool dh_wait_tif(const char *dir, int wait_ms, char *path, size_t size)
+{
+	for (int t = 0; t < wait_ms; t += 250) {
+		DIR *d = opendir(dir);
+		struct dirent *e;
+
+		cr_assert_not_null(d, "%s", dir);
+		while ((e = readdir(d)) != NULL) {
+			size_t n = strlen(e->d_name);
+			if (n > 4 && strcmp(e->d_name + n - 4, ".tif") == 0) {
+				cr_assert_eq(str_format(path, size, "%s/%s", dir, e->d_name), 0);
+				closedir(d);
+				dh_sleep_ms(300);        /* written in one go; let it close */
+				return true;
+			}
+		}
+		closedir(d);
+		dh_sleep_ms(250);
+	}
+	return false;
 }

@@ -95,6 +95,14 @@ size_t dh_read_file(const char *path, char *buf, size_t size);
 /* Sleeps ms milliseconds. */
 void dh_sleep_ms(long ms);
 
+/* The last 4000 bytes of h's daemon log, for failure messages (the folder
+ * is gone after the test); the two most recent answers stay valid. */
+const char *dh_log_tail(const struct dh *h);
+
+/* Waits up to wait_ms for a *.tif in dir (then 300 ms more, so the file
+ * written in one go is closed). Returns true with its path in path. */
+bool dh_wait_tif(const char *dir, int wait_ms, char *path, size_t size);
+
 /* Kills the daemon if it still runs, removes the temp dir, frees h. NULL
  * is fine. */
 void dh_free(struct dh *h);
