@@ -78,6 +78,14 @@ done
 echo "$build: $passed_total passed, $failed_total failed"
 echo "slowest: $(for t in "$@"; do k=$(key "$t"); echo "$(cat "$logs/$k.time" 2>/dev/null || echo 0) $t"; done | sort -rn | head -5 | awk '{printf "%s %ss; ", $2, $1}')"
 if [[ ${#failed[@]} -gt 0 ]]; then
+  # again at the very end, where a CI log's tail shows it: what failed
+  for t in "${failed[@]}"; do
+    k=$(key "${t%% *}")
+    echo "== failed: $build/$t, its assertions and last lines"
+    grep -a -A8 'Assertion Failed\|Crash\|CRASH\|ERROR: AddressSanitizer\|runtime error' \
+      "$logs/$k.log" | head -n 120
+    tail -n 15 "$logs/$k.log"
+  done
   echo "FAILED in $build: ${failed[*]}" >&2
   exit 1
 fi
