@@ -29,9 +29,9 @@ WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 # CFLAGS and LDFLAGS stay the user's (e.g. CFLAGS="-O0 -g"); ours are added.
 CFLAGS   ?= -O2 -g
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(SANFLAGS) -I. -MMD -MP \
-            -fstack-protector-strong -D_FORTIFY_SOURCE=2 \
+            -pthread -fstack-protector-strong -D_FORTIFY_SOURCE=2 \
             -I/usr/include/iniparser $(CFLAGS)
-ALL_LDFLAGS = $(SANFLAGS) $(LDFLAGS)
+ALL_LDFLAGS = $(SANFLAGS) -pthread $(LDFLAGS)
 LIBS     := -lspandsp -ltiff -lssl -lcrypto -lsqlite3 -levent -levent_openssl \
             -liniparser -lpng -losipparser2 -losip2 -lm
 

@@ -41,6 +41,9 @@ struct fax_endpoint {
 	int pages_reported;
 	bool done;
 	struct fax_result result;
+
+	fax_runner_fn *runner;       /* where events run; NULL: here */
+	void *runner_arg;
 };
 
 void fax_options_init(struct fax_options *o)
@@ -108,13 +111,69 @@ static int decision_to_t30(enum fax_decision d)
 	}
 }
 
-static int decide(struct fax_endpoint *ep, const struct fax_phase_b *info)
+/* ---- events, through the runner ---- */
+
+/* One event callback to run: which, its argument, and decide's answer. */
+struct event_job {
+	struct fax_endpoint *ep;
+	enum { EV_PHASE_B, EV_DECIDE, EV_PAGE, EV_DONE } kind;
+	const void *info;
+	enum fax_decision decision;
+};
+
+static void run_event(void *arg)
+{
+	struct event_job *j = arg;
+	const struct fax_events *ev = j->ep->opt.events;
+	void *user = j->ep->opt.user;
+
+	switch (j->kind) {
+	case EV_PHASE_B:
+		ev->phase_b(user, j->info);
+		break;
+	case EV_DECIDE:
+		j->decision = ev->decide(user, j->info);
+		break;
+	case EV_PAGE:
+		ev->page(user, j->info);
+		break;
+	case EV_DONE:
+		ev->done(user, j->info);
+		break;
+	}
+}
+
+/* Runs the event callback of kind (if the endpoint has one) where the
+ * runner says; returns decide's answer (FAX_REJECT_SUB without one). */
+static enum fax_decision send_event(struct fax_endpoint *ep, int kind, const void *info)
 {
 	const struct fax_events *ev = ep->opt.events;
-	enum fax_decision d = FAX_REJECT_SUB;
+	struct event_job j = {.ep = ep, .kind = kind, .info = info,
+			      .decision = FAX_REJECT_SUB};
+	bool have = ev != NULL &&
+		    (kind == EV_PHASE_B ? ev->phase_b != NULL :
+		     kind == EV_DECIDE ? ev->decide != NULL :
+		     kind == EV_PAGE ? ev->page != NULL : ev->done != NULL);
 
-	if (ev != NULL && ev->decide != NULL)
-		d = ev->decide(ep->opt.user, info);
+	if (!have)
+		return j.decision;
+	if (ep->runner != NULL)
+		ep->runner(ep->runner_arg, run_event, &j);
+	else
+		run_event(&j);
+	return j.decision;
+}
+
+void fax_endpoint_set_runner(struct fax_endpoint *ep, fax_runner_fn *run, void *runner_arg)
+{
+	ep->runner = run;
+	ep->runner_arg = run != NULL ? runner_arg : NULL;
+}
+
+static int decide(struct fax_endpoint *ep, const struct fax_phase_b *info)
+{
+	enum fax_decision d = send_event(ep, EV_DECIDE, info);
+
 	if (d != FAX_ACCEPT)
 		log_info("fax: rejecting call from '%s' (SUB '%s'): %s", info->remote_ident,
 			 info->sub, t30_completion_code_to_str(decision_to_t30(d)));
@@ -134,8 +193,7 @@ static int on_phase_b(t30_state_t *t30, void *user, int fcf)
 	copy_ident(ep->result.remote_ident, info.remote_ident);
 	if (!ep->phase_b_seen) {
 		ep->phase_b_seen = true;
-		if (ep->opt.events != NULL && ep->opt.events->phase_b != NULL)
-			ep->opt.events->phase_b(ep->opt.user, &info);
+		(void)send_event(ep, EV_PHASE_B, &info);
 	}
 	if (ep->opt.role != FAX_RECEIVE || (fcf & 0xFE) != T30_DCS || ep->decided) {
 		explicit_bzero(&info, sizeof info);
@@ -169,8 +227,7 @@ static void report_pages(struct fax_endpoint *ep)
 			.bad_rows = st.bad_rows,
 			.longest_bad_row_run = st.longest_bad_row_run,
 		};
-		if (ep->opt.events != NULL && ep->opt.events->page != NULL)
-			ep->opt.events->page(ep->opt.user, &page);
+		(void)send_event(ep, EV_PAGE, &page);
 	}
 }
 
@@ -222,8 +279,7 @@ static void on_phase_e(t30_state_t *t30, void *user, int code)
 	};
 	ep->done = true;
 	drop_empty_output(ep);
-	if (ep->opt.events != NULL && ep->opt.events->done != NULL)
-		ep->opt.events->done(ep->opt.user, &ep->result);
+	(void)send_event(ep, EV_DONE, &ep->result);
 }
 
 /* ---- set-up --------------------------------------------------------- */

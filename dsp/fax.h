@@ -156,6 +156,13 @@ int fax_endpoint_new(const struct fax_options *o, struct fax_endpoint **out);
  * done event. */
 void fax_endpoint_free(struct fax_endpoint *ep);
 
+/* Where ep's event callbacks (struct fax_events) run. A runner calls
+ * job(job_arg) wherever the callbacks must run (the event loop's thread
+ * while the endpoint's DSP work runs on another) and returns after it
+ * ran. Without one (run NULL) they run at once, inside the DSP call. */
+typedef void fax_runner_fn(void *runner_arg, void (*job)(void *job_arg), void *job_arg);
+void fax_endpoint_set_runner(struct fax_endpoint *ep, fax_runner_fn *run, void *runner_arg);
+
 /* Audio: processes n received samples; time advances by n samples.
  * Returns 0, FGW_ERR_STATE on a T.38 endpoint. */
 int fax_endpoint_rx_audio(struct fax_endpoint *ep, const int16_t *samples, size_t n);

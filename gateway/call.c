@@ -1,5 +1,6 @@
 /* The calls registry and its pump on the event loop. */
 #include <event2/event.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -8,6 +9,7 @@
 #include "common/log.h"
 #include "common/str.h"
 #include "gateway/call.h"
+#include "gateway/frame_pool.h"
 #include "gateway/line_pump.h"
 
 #define DEFAULT_MAX_SECONDS 600
@@ -24,11 +26,12 @@ struct call {
 	uint64_t samples;
 	uint64_t limit;               /* samples */
 	bool realtime;
-	bool hangup;                  /* call_hang_up asked; done at the next frame */
+	atomic_bool hangup;           /* call_hang_up asked; done at the next frame */
 	struct fax_endpoint *pending; /* call_switch_transport's new endpoint */
 	uint64_t late_frames;
 	bool over;                    /* real time: ended, its report queued */
 	bool over_timed_out;
+	bool ended, ended_timed_out;  /* set by its frame (maybe on a worker) */
 	struct call *next_over;
 };
 
@@ -45,6 +48,10 @@ struct call_registry {
 	struct event *ends;           /* reports queued ends after a tick */
 	struct call *over_head, *over_tail;
 	size_t over;
+	struct frame_pool *pool;      /* runs one frame of many calls at once */
+	struct call **due;            /* this frame's calls, for the pool */
+	size_t due_cap;
+	bool due_late;
 };
 
 static void on_tick(evutil_socket_t fd, short what, void *arg);
@@ -62,9 +69,11 @@ int call_registry_new(struct event_base *base, unsigned frames_per_turn,
 		return FGW_ERR_NOMEM;
 	r->tick = evtimer_new(base, on_tick, r);
 	r->ends = event_new(base, -1, 0, on_ends, r);
-	if (r->tick == NULL || r->ends == NULL) {
+	if (r->tick == NULL || r->ends == NULL || frame_pool_new(1, &r->pool) != 0) {
 		if (r->tick != NULL)
 			event_free(r->tick);
+		if (r->ends != NULL)
+			event_free(r->ends);
 		free(r);
 		return FGW_ERR_NOMEM;
 	}
@@ -78,6 +87,23 @@ void call_registry_set_frames(struct call_registry *r, unsigned frames_per_turn)
 {
 	if (frames_per_turn >= 1 && frames_per_turn <= 1000)
 		r->frames = frames_per_turn;
+}
+
+void call_registry_set_threads(struct call_registry *r, unsigned threads)
+{
+	frame_pool_set_threads(r->pool, threads);
+}
+
+unsigned call_registry_threads(const struct call_registry *r)
+{
+	return frame_pool_threads(r->pool);
+}
+
+/* A real-time call's fax events (decide: the inbound policy and the store;
+ * pages) run on the loop's thread even when its frame runs on a worker. */
+static void run_on_loop(void *arg, void (*job)(void *), void *job_arg)
+{
+	frame_pool_on_caller(arg, job, job_arg);
 }
 
 static void unlink_call(struct call *c)
@@ -152,7 +178,7 @@ static void on_turn(evutil_socket_t fd, short what, void *arg)
 	static const struct timeval now = {0, 0};
 
 	(void)fd, (void)what;
-	if (c->hangup)
+	if (atomic_load(&c->hangup))
 		hang_up(c);
 	for (unsigned i = 0; i < c->reg->frames && !both_done(c); i++) {
 		int rc = line_pump_step(c->p.local, c->p.local_line, c->p.far, c->p.far_line);
@@ -294,7 +320,8 @@ static void on_ends(evutil_socket_t fd, short what, void *arg)
 	report_ends(r, r->over / ENDS_BACKLOG + 1);
 }
 
-/* Runs one frame of c; queues its end when over. */
+/* Runs one frame of c; marks it ended when over. Runs on any of the
+ * pool's threads: touches c alone (its events go to the loop's thread). */
 static void rt_frame(struct call *c, bool late)
 {
 	int rc;
@@ -304,7 +331,7 @@ static void rt_frame(struct call *c, bool late)
 		c->p.local = c->pending;
 		c->pending = NULL;
 	}
-	if (c->hangup)
+	if (atomic_load(&c->hangup))
 		fax_endpoint_abort(c->p.local);
 	if (!fax_endpoint_done(c->p.local)) {
 		if ((rc = rt_frame_io(c)) != 0) {
@@ -316,23 +343,50 @@ static void rt_frame(struct call *c, bool late)
 	}
 	if (c->samples >= c->limit && !fax_endpoint_done(c->p.local)) {
 		fax_endpoint_abort(c->p.local);
-		end_later(c, true);
+		c->ended = c->ended_timed_out = true;
 	} else if (fax_endpoint_done(c->p.local)) {
-		end_later(c, false);
+		c->ended = true;
 	}
 }
 
-/* One frame for every real-time call. A done callback may start calls (at
- * the head: they wait for the next frame) or end c itself. */
+static void rt_frame_item(void *ctx, size_t i)
+{
+	struct call_registry *r = ctx;
+
+	rt_frame(r->due[i], r->due_late);
+}
+
+/* This frame's calls, in the registry's order. */
+static size_t collect_due(struct call_registry *r)
+{
+	size_t n = 0;
+
+	if (r->due_cap < r->realtime) {
+		size_t cap = r->realtime * 2;
+		struct call **due = realloc(r->due, cap * sizeof *due);
+
+		if (due == NULL)
+			fatal("calls: out of memory for the frame list (%zu calls)", r->realtime);
+		r->due = due;
+		r->due_cap = cap;
+	}
+	for (struct call *c = r->calls; c != NULL && n < r->due_cap; c = c->next)
+		if (c->realtime && !c->over)
+			r->due[n++] = c;
+	return n;
+}
+
+/* One frame for every real-time call, on the pool's threads; the ends
+ * are queued here, on the loop's thread, in the registry's order. */
 static void rt_frame_all(struct call_registry *r, bool late)
 {
-	struct call *c = r->calls, *next;
+	size_t n = collect_due(r);
 
-	for (; c != NULL; c = next) {
-		next = c->next;
-		if (c->realtime && !c->over)
-			rt_frame(c, late);
-	}
+	r->due_late = late;
+	frame_pool_run(r->pool, n, rt_frame_item, r);
+	for (size_t i = 0; i < n; i++)
+		if (r->due[i]->ended)
+			end_later(r->due[i], r->due[i]->ended_timed_out);
 	r->clock.frames++;
 	r->clock.late_frames += late;
 }
@@ -412,6 +466,9 @@ int call_start_get(struct call_registry *r, const struct call_params *p,
 	c->p.label = c->label;
 	c->limit = (uint64_t)(p->max_seconds != 0 ? p->max_seconds : DEFAULT_MAX_SECONDS) *
 		   FAX_SAMPLE_RATE;
+	atomic_init(&c->hangup, false);
+	if (c->realtime)
+		fax_endpoint_set_runner(c->p.local, run_on_loop, r->pool);
 	if (schedule(r, c) != 0) {
 		free(c);
 		return FGW_ERR_NOMEM;
@@ -434,6 +491,7 @@ int call_switch_transport(struct call *c, struct fax_endpoint *ep)
 		return FGW_ERR_INVALID;
 	fax_endpoint_free(c->pending);
 	c->pending = ep;
+	fax_endpoint_set_runner(ep, run_on_loop, c->reg->pool);
 	log_info("call %s: fax endpoint switches to %s", c->label,
 		 fax_endpoint_transport(ep) == FAX_T38 ? "T.38" : "audio");
 	return 0;
@@ -441,7 +499,7 @@ int call_switch_transport(struct call *c, struct fax_endpoint *ep)
 
 void call_hang_up(struct call *c)
 {
-	c->hangup = true;
+	atomic_store(&c->hangup, true);
 }
 
 void call_registry_clock_stats(const struct call_registry *r, struct call_clock_stats *out)
@@ -477,5 +535,7 @@ void call_registry_free(struct call_registry *r)
 	call_registry_abort_all(r);
 	event_free(r->ends);
 	event_free(r->tick);
+	frame_pool_free(r->pool);
+	free(r->due);
 	free(r);
 }

@@ -69,6 +69,13 @@ int call_registry_new(struct event_base *base, unsigned frames_per_turn,
 /* Changes the frames per turn (reload). Out-of-range values are ignored. */
 void call_registry_set_frames(struct call_registry *r, unsigned frames_per_turn);
 
+/* Threads that run the real-time calls' frames each tick, the loop's own
+ * included (1, the default: all on the loop; 0: one per processor; see
+ * frame_pool.h). A call's fax events (policy, pages, end) still run on
+ * the loop's thread, as does everything outside the frames. */
+void call_registry_set_threads(struct call_registry *r, unsigned threads);
+unsigned call_registry_threads(const struct call_registry *r);
+
 /* Starts a call. On success the registry owns the endpoints and calls
  * release at the end; returns 0. With far NULL the call runs in real time
  * (see above). On failure (FGW_ERR_INVALID: a required part missing,

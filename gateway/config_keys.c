@@ -79,6 +79,8 @@ const struct config_key config_keys[] = {
 	 "20 ms frames a simulated call is pumped per event-loop turn before yielding"},
 	{"daemon", "call_limit_seconds", CONFIG_INT, "600", 10, 7200, NULL, NULL,
 	 "call time after which a call is cut and recorded as failed"},
+	{"daemon", "dsp_threads", CONFIG_INT, "0", 0, 64, NULL, NULL,
+	 "threads that run the real-time calls' DSP work each 20 ms; 0: one per processor"},
 
 	{"lines", "trunk_channels", CONFIG_INT, "4", 1, 64, NULL, NULL,
 	 "simultaneous calls on the (simulated) public trunk"},

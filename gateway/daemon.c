@@ -242,6 +242,7 @@ static void reload(struct daemon *d)
 	apply_log_level(d);
 	simline_set_configure(d->lines, cfg);
 	call_registry_set_frames(d->calls, (unsigned)config_int(cfg, "daemon", "frames_per_turn"));
+	call_registry_set_threads(d->calls, (unsigned)config_int(cfg, "daemon", "dsp_threads"));
 	for (struct hook *h = d->reload_hooks; h != NULL; h = h->next)
 		h->fn(h->arg);
 	log_info("configuration reloaded from %s", d->config_path);
@@ -445,6 +446,7 @@ static int start(struct daemon *d, daemon_module_fn *const *extra, size_t n_extr
 				    &d->calls)) != 0 ||
 	    (rc = init_modules(d, extra, n_extra)) != 0 || (rc = add_events(d)) != 0)
 		return rc;
+	call_registry_set_threads(d->calls, (unsigned)config_int(cfg, "daemon", "dsp_threads"));
 	clock_gettime(CLOCK_MONOTONIC, &d->started);
 	audit_start(d);
 	log_info("faxgwd %ld serving %s/%s; lines: trunk %s, device %s", (long)getpid(),

@@ -23,6 +23,7 @@ GATEWAY_SRCS += gateway/pidfile.c
 GATEWAY_SRCS += gateway/privdrop.c
 GATEWAY_SRCS += gateway/simline.c
 GATEWAY_SRCS += gateway/call.c
+GATEWAY_SRCS += gateway/frame_pool.c
 GATEWAY_SRCS += gateway/daemon.c
 GATEWAY_SRCS += gateway/daemon_verbs.c
 GATEWAY_SRCS += gateway/sim_incoming.c

@@ -74,6 +74,10 @@ static void dial_accepted(struct sc_call *c)
 	struct fax_endpoint *ep = NULL;
 	int rc;
 
+	/* The double entry is over; digits from now on are nobody's, and the
+	 * fax phase's frames may run on a DSP thread, away from device_call. */
+	if (line_sip_rtp(c->line) != NULL)
+		rtp_session_on_event(line_sip_rtp(c->line), NULL, NULL);
 	if (sip_relay_wanted(c->cfg)) {
 		(void)sip_relay_start(c);
 		return;

@@ -3,11 +3,14 @@
  * by its 20 ms clock: G.711 u-law and A-law over RTP, T.38 over UDPTL with
  * redundancy through a relay that drops 1% of the datagrams, and a call
  * that starts on G.711 and is switched to T.38 while running. The page
- * received must equal the page sent. CPU per real-time call is logged. */
+ * received must equal the page sent. These faxes run with two DSP threads
+ * (the two calls' frames at once), and their fax events must still come
+ * on the loop's thread. CPU per real-time call is logged. */
 #include <criterion/criterion.h>
 #include <arpa/inet.h>
 #include <event2/event.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -130,7 +133,16 @@ struct side {
 	bool ended;
 	struct call_outcome out;
 	int pages;
+	int events_off_loop;         /* fax events that came on a DSP thread */
 };
+
+static pthread_t loop_thread;
+
+static void note_thread(struct side *s)
+{
+	if (!pthread_equal(pthread_self(), loop_thread))
+		s->events_off_loop++;
+}
 
 struct rig {
 	struct event_base *base;
@@ -146,7 +158,8 @@ struct rig {
 
 static enum fax_decision accept_all(void *user, const struct fax_phase_b *info)
 {
-	(void)user, (void)info;
+	(void)info;
+	note_thread(user);
 	return FAX_ACCEPT;
 }
 
@@ -155,6 +168,7 @@ static void on_page(void *user, const struct fax_page *p)
 	struct side *s = user;
 
 	(void)p;
+	note_thread(s);
 	s->pages++;
 }
 
@@ -220,6 +234,9 @@ static void rig_init(struct rig *r)
 	cr_assert_eq(str_format(r->out_path, sizeof r->out_path, "%s/rx.tif", r->dir), FGW_OK);
 	cr_assert_not_null(r->base = event_base_new());
 	cr_assert_eq(call_registry_new(r->base, 1, &r->reg), FGW_OK);
+	call_registry_set_threads(r->reg, 2);
+	cr_assert_eq(call_registry_threads(r->reg), 2);
+	loop_thread = pthread_self();
 	cr_assert_not_null(r->guard = evtimer_new(r->base, check_both, r));
 }
 
@@ -312,6 +329,8 @@ static void run_and_check(struct rig *r, const char *what)
 	cr_expect_eq(r->rx.pages, 1, "page events at the receiver");
 	cr_expect_eq(r->rx.out.local.stats.pages_rx, 1);
 	cr_expect_str_eq(r->rx.out.local.remote_ident, "+1 555 0100");
+	cr_expect_eq(r->tx.events_off_loop + r->rx.events_off_loop, 0,
+		     "fax events ran on a DSP thread");
 	/* real time: the clock kept up (a loaded machine may slip a little) */
 	cr_expect_leq(cs.late_frames * 20, cs.frames, "%llu of %llu frames late",
 		      (unsigned long long)cs.late_frames, (unsigned long long)cs.frames);
