@@ -52,6 +52,9 @@ struct call_registry {
 	struct call **due;            /* this frame's calls, for the pool */
 	size_t due_cap;
 	bool due_late;
+	int64_t tick_end_ns;          /* when the last tick's frames were done */
+	int64_t tick_work_ns;         /* how long they took */
+	int64_t late_told_ns;         /* last "late tick" warning */
 };
 
 static void on_tick(evutil_socket_t fd, short what, void *arg);
@@ -391,14 +394,34 @@ static void rt_frame_all(struct call_registry *r, bool late)
 	r->clock.late_frames += late;
 }
 
+/* Says why a tick came late, at most every 10 s: its frames' own work
+ * (too many calls for the DSP threads), or the time between ticks (the
+ * loop busy elsewhere, or the process not scheduled). */
+static void tell_late(struct call_registry *r, int64_t now, uint64_t due)
+{
+	int64_t deadline = r->epoch_ns + (int64_t)(r->frames_done + 1) * FRAME_NS;
+	int64_t idle_from = r->tick_end_ns > deadline ? r->tick_end_ns : deadline;
+
+	if (r->late_told_ns != 0 && now - r->late_told_ns < 10 * 1000000000LL)
+		return;
+	r->late_told_ns = now;
+	log_warn("calls: a 20 ms tick came %.1f ms late (%llu frames due, %zu real-time calls): "
+		 "the tick before took %.1f ms of frames, then %.1f ms passed outside the "
+		 "frames (other work on the event loop, or the process not scheduled)",
+		 (double)(now - deadline) / 1e6, (unsigned long long)(due - r->frames_done),
+		 r->realtime, (double)r->tick_work_ns / 1e6, (double)(now - idle_from) / 1e6);
+}
+
 static void on_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct call_registry *r = arg;
-	int64_t elapsed = mono_ns() - r->epoch_ns;
+	int64_t start = mono_ns(), elapsed = start - r->epoch_ns;
 	uint64_t due = elapsed > 0 ? (uint64_t)(elapsed / FRAME_NS) : 0;
 
 	(void)fd, (void)what;
 	r->clock.ticks++;
+	if (due > r->frames_done + 1 && r->realtime > 0)
+		tell_late(r, start, due);
 	if (due > r->frames_done + MAX_CATCHUP) {
 		log_warn("calls: the clock is %llu frames behind; skipping ahead",
 			 (unsigned long long)(due - r->frames_done));
@@ -412,6 +435,8 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 		r->frames_done++;
 		rt_frame_all(r, r->frames_done < due);
 	}
+	r->tick_end_ns = mono_ns();
+	r->tick_work_ns = r->tick_end_ns - start;
 	if (r->over_head != NULL)
 		event_active(r->ends, EV_TIMEOUT, 0);
 	if (r->realtime > 0)

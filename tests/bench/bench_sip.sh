@@ -123,6 +123,11 @@ level() {  # $1: mode, $2: N
     "$mode" "$n" "$late" "$intact" "$calls" \
     "$(echo "($c1 - $c0) * 1000 / $hz / ($calls + ($calls == 0))" | bc -l)" "$gen"
   [[ -s $tmp/gen.err ]] && sed 's/^/    generator: /' "$tmp/gen.err" | head -5
+  # faxgwd says why a tick came late (its frames, or time outside them)
+  if [[ $late -gt 0 ]]; then
+    tail -n +"$((log0 + 1))" "$tmp/daemon.log" | grep 'tick came' | head -3 |
+      sed 's/^faxgwd: warning: calls: /    faxgwd: /'
+  fi
   # Late ticks in the generator too: the whole machine stalled (another
   # process), not faxgwd alone; the level still counts as failed.
   stall=0
