@@ -57,6 +57,23 @@ for t in "${realtime[@]}" "${others[@]}"; do
 done
 wait
 
+# A real-time program faxes against the wall clock, and a stall of the
+# whole machine (seen on shared virtual machines: 40-50 ms, every process
+# at once) can cost one of its faxes. One that failed runs once more,
+# alone; both outputs are printed, the totals are the second run's, and
+# the retry is named at the end. A fault that repeats still fails.
+retried=()
+for t in "${realtime[@]}"; do
+  k=$(key "$t")
+  [[ $(cat "$logs/$k.rc" 2>/dev/null) == 0 ]] && continue
+  mv "$logs/$k.log" "$logs/$k.first"
+  run_one "$t" "$rt_jobs"
+  { echo "-- $t, first run (failed):"; cat "$logs/$k.first"
+    echo "-- $t, run once more, alone:"; cat "$logs/$k.log"; } >"$logs/$k.both"
+  mv "$logs/$k.both" "$logs/$k.log"
+  retried+=("$t")
+done
+
 failed=()
 passed_total=0 failed_total=0
 for t in "$@"; do
@@ -76,6 +93,9 @@ for t in "$@"; do
   fi
 done
 echo "$build: $passed_total passed, $failed_total failed"
+if [[ ${#retried[@]} -gt 0 ]]; then
+  echo "real-time programs that failed once and ran again (see their output): ${retried[*]}"
+fi
 echo "slowest: $(for t in "$@"; do k=$(key "$t"); echo "$(cat "$logs/$k.time" 2>/dev/null || echo 0) $t"; done | sort -rn | head -5 | awk '{printf "%s %ss; ", $2, $1}')"
 if [[ ${#failed[@]} -gt 0 ]]; then
   # again at the very end, where a CI log's tail shows it: what failed
