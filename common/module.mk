@@ -4,6 +4,7 @@ COMMON_SRCS += common/err.c
 COMMON_SRCS += common/log.c
 COMMON_SRCS += common/str.c
 COMMON_SRCS += common/pwpolicy.c
+COMMON_SRCS += common/clock.c
 # The password deny-list is compiled in as pwpolicy_denylist (NUL-ended).
 $(BUILD)/common/pwpolicy_denylist.c: config/password-denylist.txt common/module.mk
 	@mkdir -p $(@D)

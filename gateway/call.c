@@ -3,8 +3,8 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "common/clock.h"
 #include "common/err.h"
 #include "common/log.h"
 #include "common/str.h"
@@ -215,21 +215,12 @@ static int check_params(const struct call_params *p)
 
 /* ---- the real-time clock ---- */
 
-static int64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
-		fatal("clock_gettime(CLOCK_MONOTONIC) failed");
-	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 /* Arms the tick for the start of frame frames_done + 1; a deadline already
  * past fires at once. Absolute deadlines keep the clock from drifting. */
 static void arm_tick(struct call_registry *r)
 {
 	int64_t due = r->epoch_ns + (int64_t)(r->frames_done + 1) * FRAME_NS;
-	int64_t wait = due - mono_ns();
+	int64_t wait = due - clock_mono_ns();
 	struct timeval tv = {0, 0};
 
 	if (wait > 0) {
@@ -415,7 +406,7 @@ static void tell_late(struct call_registry *r, int64_t now, uint64_t due)
 static void on_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct call_registry *r = arg;
-	int64_t start = mono_ns(), elapsed = start - r->epoch_ns;
+	int64_t start = clock_mono_ns(), elapsed = start - r->epoch_ns;
 	uint64_t due = elapsed > 0 ? (uint64_t)(elapsed / FRAME_NS) : 0;
 
 	(void)fd, (void)what;
@@ -435,7 +426,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 		r->frames_done++;
 		rt_frame_all(r, r->frames_done < due);
 	}
-	r->tick_end_ns = mono_ns();
+	r->tick_end_ns = clock_mono_ns();
 	r->tick_work_ns = r->tick_end_ns - start;
 	if (r->over_head != NULL)
 		event_active(r->ends, EV_TIMEOUT, 0);
@@ -449,7 +440,7 @@ static int start_clock(struct call_registry *r)
 
 	if (r->realtime > 0)
 		return 0;
-	r->epoch_ns = mono_ns();
+	r->epoch_ns = clock_mono_ns();
 	r->frames_done = 0;
 	return event_add(r->tick, &first) == 0 ? 0 : FGW_ERR_NOMEM;
 }

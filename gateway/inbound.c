@@ -3,10 +3,10 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <openssl/crypto.h>
 
+#include "common/clock.h"
 #include "common/err.h"
 #include "common/log.h"
 #include "common/str.h"
@@ -38,15 +38,6 @@ struct inbound {
 	uint32_t pages;                         /* fax pages stored */
 };
 
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
-		return 0;
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Copies an outside string into a field; a longer one keeps its prefix,
  * which is enough for routing logs and the audit record. */
 static void copy_field(char *dst, size_t size, const char *src, const char *what)
@@ -67,7 +58,7 @@ int inbound_begin(const struct inbound_env *env, const char *from_number,
 		return FGW_ERR_NOMEM;
 	in->env = *env;
 	in->decision = FAX_REJECT_SUB;
-	in->start_ms = mono_ms();
+	in->start_ms = clock_mono_ms();
 	in->line_ms = -1;
 	copy_field(in->from_number, sizeof in->from_number, from_number, "caller number");
 	copy_field(in->line, sizeof in->line, line_name, "line name");
@@ -268,7 +259,7 @@ static int audit_call(struct inbound *in, const struct fax_result *res, const ch
 		.mailbox = in->mailbox,
 		.document = in->doc_id,
 		.pages = call_pages(in, res),
-		.duration_ms = in->line_ms >= 0 ? in->line_ms : mono_ms() - in->start_ms,
+		.duration_ms = in->line_ms >= 0 ? in->line_ms : clock_mono_ms() - in->start_ms,
 		.bit_rate = res->stats.bit_rate,
 		.result = result,
 	};

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/err.h"
 #include "common/log.h"
 #include "common/str.h"
@@ -35,15 +36,6 @@ struct notify {
 	unsigned sync_serial;      /* the hook notify_run_sync waits for */
 	enum hook_end sync_end;    /* how it ended */
 };
-
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
-		return 0;
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 int notify_new(const char *command, unsigned timeout_seconds, struct notify **out)
 {
@@ -268,7 +260,7 @@ int notify_spawn(struct notify *n, const struct notify_event *ev)
 		return FGW_ERR_IO;
 	n->hooks[n->nhooks++] = (struct hook){
 		.pid = pid,
-		.deadline_ms = mono_ms() + (int64_t)n->timeout_s * 1000,
+		.deadline_ms = clock_mono_ms() + (int64_t)n->timeout_s * 1000,
 		.serial = ++n->next_serial,
 	};
 	return FGW_OK;
@@ -316,7 +308,7 @@ static bool check_hook(struct notify *n, struct hook *h, int64_t now)
 
 int notify_poll(struct notify *n)
 {
-	int64_t now = mono_ms();
+	int64_t now = clock_mono_ms();
 
 	for (int i = 0; i < n->nhooks;) {
 		if (check_hook(n, &n->hooks[i], now))

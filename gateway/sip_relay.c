@@ -5,8 +5,8 @@
 #include <event2/event.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "common/clock.h"
 #include "common/err.h"
 #include "common/log.h"
 #include "common/str.h"
@@ -53,15 +53,6 @@ static int call_trunk(struct sip_relay *r, bool audio_only);
 bool sip_relay_wanted(const struct config *cfg)
 {
 	return config_bool(cfg, "sip", "device_relay");
-}
-
-static int64_t now_ns(void)
-{
-	struct timespec ts;
-
-	if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
-		fatal("clock_gettime(CLOCK_MONOTONIC) failed");
-	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
 /* ---- the record and the end ---------------------------------------------- */
@@ -278,7 +269,7 @@ static void one_frame(struct sip_relay *r)
 static void on_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct sip_relay *r = arg;
-	int64_t due = (now_ns() - r->epoch_ns) / TICK_NS + 1;
+	int64_t due = (clock_mono_ns() - r->epoch_ns) / TICK_NS + 1;
 
 	(void)fd, (void)what;
 	for (int i = 0; i < CATCH_UP_MAX && (int64_t)r->frames < due; i++)
@@ -327,7 +318,7 @@ static int start_tick(struct sip_relay *r)
 {
 	static const struct timeval every = {0, TICK_NS / 1000};
 
-	r->epoch_ns = now_ns();
+	r->epoch_ns = clock_mono_ns();
 	r->tick = event_new(daemon_base(r->dev->m->d), -1, EV_PERSIST, on_tick, r);
 	if (r->tick == NULL || event_add(r->tick, &every) != 0)
 		return FGW_ERR_NOMEM;

@@ -3,10 +3,10 @@
  * waiting timers are zero. See sip_ua_int.h. */
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <event2/event.h>
 
+#include "common/clock.h"
 #include "common/err.h"
 #include "common/log.h"
 #include "common/str.h"
@@ -15,10 +15,7 @@
 
 int64_t ua_now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return clock_mono_ms();
 }
 
 void ua_timer_ms(struct event *ev, int64_t ms)

@@ -1,7 +1,9 @@
 /* common/: error names, bounded strings, number parsing. */
 #include <criterion/criterion.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "common/clock.h"
 #include "common/err.h"
 #include "common/str.h"
 
@@ -75,4 +77,20 @@ Test(str, hex_is_lower_case_two_digits_per_byte_and_terminated)
 	cr_assert_eq(out[sizeof out - 1], 'x', "nothing written past the terminator");
 	str_hex(in, 0, out);
 	cr_assert_str_eq(out, "");
+}
+
+Test(clock, monotonic_moves_forward_in_both_units)
+{
+	int64_t ns0 = clock_mono_ns(), ms0 = clock_mono_ms();
+
+	cr_assert_gt(ns0, 0);
+	cr_assert_gt(ms0, 0);
+	cr_assert_eq(usleep(20000), 0);
+	int64_t ns1 = clock_mono_ns(), ms1 = clock_mono_ms();
+
+	cr_assert_geq(ns1 - ns0, 20000000, "20 ms slept, %lld ns seen", (long long)(ns1 - ns0));
+	cr_assert_geq(ms1 - ms0, 19, "20 ms slept, %lld ms seen", (long long)(ms1 - ms0));
+	/* the same clock: milliseconds are the nanoseconds cut down */
+	cr_assert_leq(ms1 - ns1 / 1000000, 1);
+	cr_assert_geq(ms1 - ns1 / 1000000, 0);
 }
