@@ -1,10 +1,10 @@
 /* See port_block.h. */
 #include <criterion/criterion.h>
 #include <fcntl.h>
-#include <stdio.h>
 #include <sys/file.h>
 #include <unistd.h>
 
+#include "common/str.h"
 #include "tests/support/port_block.h"
 
 #define FIRST 21000u
@@ -21,7 +21,7 @@ unsigned port_block(void)
 		unsigned n = ((unsigned)getpid() + i) % BLOCKS;
 		int fd;
 
-		snprintf(path, sizeof path, "/tmp/faxgw-test-ports.%u", n);
+		cr_assert_eq(str_format(path, sizeof path, "/tmp/faxgw-test-ports.%u", n), 0);
 		fd = open(path, O_RDONLY | O_CREAT | O_CLOEXEC, 0644);
 		if (fd < 0)
 			continue;
